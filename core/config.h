@@ -1,0 +1,115 @@
+// Configuration: compiled-in defaults, then torque.ini files, merged and validated.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace torque {
+
+// Where a setting came from, for messages: "torque.ini:12" or "<defaults>:40".
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  std::string ToString() const { return file + ":" + std::to_string(line); }
+};
+
+// One raw key = value as written (multi-line values joined with '\n').
+struct Setting {
+  std::string value;
+  SourceLocation where;
+};
+
+// One job type as configured ([job NAME] or [TORQUE] job.NAME.KEY).
+struct JobTypeConfig {
+  std::string name;
+  std::string handler = "exec";  // canonical name after alias resolution
+  bool active = true;            // "active" or "enabled"
+  int concurrent = 1;            // worker threads
+  std::string schedule;          // empty: none (issue 4)
+  int retries = 0;               // extra attempts after a failure
+  DurationMs retry_delay = 10'000;  // base of the exponential backoff
+  DurationMs timeout = 0;        // 0: none
+  int priority = 0;              // default priority of submissions
+  bool coalesce = false;         // at most one queued/running job with the same args
+  std::vector<std::string> aliases;
+  std::string notify_success;    // raw target list (issue 4)
+  std::string notify_fail;
+  bool dry_run = false;
+  std::string log_level;         // empty: the daemon's level
+  // Every key of the section, common and handler-specific, as written.
+  std::map<std::string, Setting> settings;
+  SourceLocation where;          // first place the type was mentioned
+
+  // Handler-specific value or `fallback`.
+  std::string Get(const std::string& key, const std::string& fallback = "") const;
+};
+
+// The [server] section.
+struct ServerConfig {
+  std::string socket;           // absolute path
+  unsigned socket_mode = 0600;
+  std::string socket_group;     // empty: the daemon's group
+  std::string database;         // SQLite file, absolute path
+  std::string pid_file;
+  std::string log_file;         // empty: stderr only
+  std::string log_level = "info";
+  DurationMs retention = 7LL * 24 * 3600 * 1000;  // keep finished jobs this long
+  std::string jobs_dir;         // upq style: [job NAME] without command runs jobs_dir/NAME
+  DurationMs shutdown_grace = 30'000;  // SIGTERM: running jobs get this long
+  int crash_retries = 3;        // interruptions by a crash tolerated per job
+};
+
+// A message about the configuration that does not stop the daemon.
+struct ConfigWarning {
+  SourceLocation where;
+  std::string message;
+  std::string ToString() const { return where.ToString() + ": " + message; }
+};
+
+// The effective configuration.
+struct Config {
+  ServerConfig server;
+  std::map<std::string, JobTypeConfig> types;   // by name
+  std::map<std::string, std::string> aliases;   // command word → type name
+  // [TORQUE] keys that are not job.* (queue_startable_base, apscheduler.*, ...).
+  std::map<std::string, Setting> torque_globals;
+  std::vector<ConfigWarning> warnings;
+  std::vector<std::string> files;               // files read, in order
+
+  // The type a command word names (its own name or an alias); nullptr if none.
+  const JobTypeConfig* FindType(const std::string& word) const;
+};
+
+// How LoadConfig finds and overrides things.
+struct ConfigOptions {
+  std::vector<std::string> files;  // read in order after the defaults; must exist
+  std::string state_dir;           // base for default paths; empty: DefaultStateDir()
+  bool dry_run = false;            // -n: force dry_run on every type
+};
+
+// Parses the compiled-in defaults (etc/torque.ini), then each file, merges them
+// key by key and validates. Fails with kInvalidArgument "file:line: reason" for
+// a syntax error or an invalid value; kNotFound for a missing file.
+Result<Config> LoadConfig(const ConfigOptions& options);
+
+// Same, from in-memory texts (name, text) after the defaults; for tests.
+Result<Config> LoadConfigFromTexts(const std::vector<std::pair<std::string, std::string>>& texts,
+                                   const ConfigOptions& options);
+
+// $TORQUE_HOME, else $XDG_STATE_HOME/torque, else ~/.local/state/torque.
+std::string DefaultStateDir();
+
+// The config file used when none is given: $TORQUE_CONFIG, else
+// ~/.config/torque/torque.ini, else /etc/torque/torque.ini, if it exists;
+// nullopt when there is none (the defaults alone apply).
+std::optional<std::string> DefaultConfigFile();
+
+// Command words a job type may not be named (torque-cli subcommands).
+bool IsReservedName(const std::string& name);
+
+}  // namespace torque

@@ -1,0 +1,119 @@
+// Store: the persistent job queue. The database is the queue; memory holds a window.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/job.h"
+#include "core/status.h"
+
+namespace torque::server {
+
+// A job to insert.
+struct NewJob {
+  std::string type;
+  std::string args;
+  int priority = 0;
+  TimeMs run_at = 0;
+  int max_attempts = 1;
+  DurationMs timeout = 0;
+  std::string unique_key;  // non-empty: coalesce with a queued/running job of the same type+key
+  TimeMs created_at = 0;
+};
+
+// The id a submission got; `existing` when it coalesced with an earlier job.
+struct InsertResult {
+  JobId id = 0;
+  bool existing = false;
+};
+
+// How a running attempt ended.
+struct Outcome {
+  JobState state = JobState::kDone;  // kDone, kFailed, kCancelled, or kQueued (retry later)
+  TimeMs run_at = 0;                 // kQueued: when to retry
+  std::string result;
+  std::string error;
+  TimeMs finished_at = 0;            // also the time of a retry decision
+};
+
+// Which jobs LIST returns, newest first.
+struct ListFilter {
+  std::optional<std::string> type;
+  std::optional<JobState> state;
+  std::optional<JobId> before_id;  // paging: only ids below this
+  int limit = 100;
+};
+
+// Number of jobs per state for one type.
+struct TypeCounts {
+  std::string type;
+  int64_t queued = 0;   // ready or delayed
+  int64_t delayed = 0;  // queued with run_at in the future (subset of queued)
+  int64_t running = 0;
+  int64_t done = 0;
+  int64_t failed = 0;
+  int64_t cancelled = 0;
+};
+
+// What startup recovery did.
+struct RecoveryReport {
+  std::vector<JobId> requeued;  // were running, back to queued
+  std::vector<Job> failed;      // were running, crash allowance used up
+};
+
+// Every method is thread-safe. Writes from all threads are group-committed:
+// concurrent calls share one transaction and one fsync.
+class Store {
+ public:
+  using InsertCallback = std::function<void(Result<std::vector<InsertResult>>)>;
+
+  virtual ~Store() = default;
+
+  // Inserts `jobs` durably (fsync'd commit). `done` runs once, on a store thread,
+  // after the commit succeeded or failed; on failure nothing was inserted.
+  virtual void InsertAsync(std::vector<NewJob> jobs, InsertCallback done) = 0;
+  // Blocking form of InsertAsync.
+  Result<std::vector<InsertResult>> Insert(std::vector<NewJob> jobs);
+
+  // Marks up to `n` ready jobs of `type` (queued, run_at <= now) running:
+  // attempts+1, started_at = now. Returns them in priority desc, run_at, id order.
+  virtual Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) = 0;
+  // Earliest run_at among queued jobs of `type`; nullopt when none is queued.
+  virtual Result<std::optional<TimeMs>> NextRunAt(const std::string& type) = 0;
+  // Records the end of a running attempt. kFailedPrecondition if the job is not running.
+  virtual Status Finish(JobId id, const Outcome& outcome) = 0;
+  // A running job back to queued (run_at = now) without counting a failure:
+  // max_attempts+1, and interruptions+1 when `count_interruption`.
+  virtual Status Requeue(JobId id, TimeMs now, bool count_interruption) = 0;
+
+  virtual Result<Job> Get(JobId id) = 0;
+  virtual Result<std::vector<Job>> List(const ListFilter& filter) = 0;
+  // Queued → cancelled (finished_at = now). Running → cancel_requested set, state
+  // unchanged (the dispatcher stops it). kFailedPrecondition when already final;
+  // kNotFound for an unknown id. Durable.
+  virtual Result<Job> Cancel(JobId id, TimeMs now) = 0;
+  // Failed or cancelled → queued at `now` with `extra_attempts` more attempts allowed;
+  // error kept until the next run. kFailedPrecondition otherwise. Durable.
+  virtual Result<Job> Retry(JobId id, TimeMs now, int extra_attempts) = 0;
+
+  // Counts per type (types with no jobs are absent).
+  virtual Result<std::vector<TypeCounts>> Counts(TimeMs now) = 0;
+
+  // Paused types survive restarts. Durable.
+  virtual Status SetPaused(const std::string& type, bool paused) = 0;
+  virtual Result<std::set<std::string>> PausedTypes() = 0;
+
+  // Startup: every running job goes back to queued with interruptions+1, or to
+  // failed when its interruptions reach `crash_retries`. Call before serving.
+  virtual Result<RecoveryReport> Recover(TimeMs now, int crash_retries) = 0;
+  // Deletes final jobs finished before `before`; returns how many.
+  virtual Result<int64_t> Purge(TimeMs before) = 0;
+  // Size of the database files in bytes.
+  virtual Result<int64_t> SizeBytes() = 0;
+};
+
+}  // namespace torque::server
