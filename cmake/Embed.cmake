@@ -13,5 +13,5 @@ function(torque_embed name)
     DEPENDS ${E_FILES} ${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake
     COMMENT "Embedding ${name}")
   add_library(${name} STATIC ${out})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
 endfunction()
