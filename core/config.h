@@ -78,6 +78,8 @@ struct Config {
   std::map<std::string, std::string> aliases;   // command word → type name
   // [TORQUE] keys that are not job.* (queue_startable_base, apscheduler.*, ...).
   std::map<std::string, Setting> torque_globals;
+  // [notify] keys as written (smtp_url, mail_from, syslog_address, ...).
+  std::map<std::string, Setting> notify;
   std::vector<ConfigWarning> warnings;
   std::vector<std::string> files;               // files read, in order
 

@@ -1,1 +1,346 @@
-// placeholder
+#include "server/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "core/duration.h"
+#include "server/logging.h"
+#include "server/worker_pool.h"
+
+namespace torque::server {
+
+// One job handed to a worker.
+struct Dispatcher::Running {
+  Job job;
+  TypeQueue* queue = nullptr;
+  CancelSignal cancel;
+  bool user_cancel = false;  // CANCEL (as opposed to shutdown)
+  int lent = 0;              // slots lent by nested waits
+};
+
+// The live state of one job type.
+struct Dispatcher::TypeQueue {
+  JobTypeConfig config;
+  std::shared_ptr<jobs::Handler> handler;
+  std::shared_ptr<spdlog::logger> log;
+  std::unique_ptr<WorkerPool> pool;
+  int running = 0;
+  int lent = 0;
+  bool paused = false;
+  bool ready = true;              // the store may hold ready jobs
+  uint64_t notified = 0;          // bumped by Notify, so a short claim cannot hide a newer job
+  std::optional<TimeMs> next_at;  // earliest known delayed job
+
+  int free_slots() const { return config.concurrent + lent - running; }
+};
+
+namespace {
+
+// Safety net: every type is re-examined at least this often, even without notifications.
+constexpr DurationMs kRescanMs = 5'000;
+// After a store error, claiming for that type pauses this long.
+constexpr DurationMs kStoreErrorBackoffMs = 1'000;
+
+}  // namespace
+
+DurationMs Dispatcher::DefaultBackoff(const JobTypeConfig& type, int attempt) {
+  constexpr DurationMs kCap = 24LL * 3600 * 1000;
+  double delay = static_cast<double>(type.retry_delay);
+  for (int i = 1; i < attempt && delay < kCap; ++i) delay *= 2;
+  delay = std::min(delay, static_cast<double>(kCap));
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  return static_cast<DurationMs>(delay * jitter(rng));
+}
+
+Dispatcher::Dispatcher(Store& store, const Clock& clock, DispatcherOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)), log_(MakeLogger("dispatch")) {
+  if (!options_.backoff) options_.backoff = &Dispatcher::DefaultBackoff;
+}
+
+Dispatcher::~Dispatcher() {
+  if (thread_.joinable() || !running_.empty()) Stop(0);
+}
+
+void Dispatcher::Configure(const Config& config, Handlers handlers, std::set<std::string> paused) {
+  std::lock_guard lock(mu_);
+  types_.clear();
+  for (const auto& [name, type] : config.types) {
+    if (!type.active) continue;
+    auto it = handlers.find(name);
+    if (it == handlers.end()) continue;
+    auto q = std::make_unique<TypeQueue>();
+    q->config = type;
+    q->handler = it->second;
+    q->log = MakeLogger("job." + name, type.log_level);
+    q->pool = std::make_unique<WorkerPool>(name);
+    q->paused = paused.count(name) > 0;
+    types_[name] = std::move(q);
+  }
+  dirty_ = true;
+}
+
+void Dispatcher::Start() { thread_ = std::thread(&Dispatcher::Loop, this); }
+
+void Dispatcher::Notify(const std::string& type, TimeMs run_at) {
+  std::lock_guard lock(mu_);
+  auto it = types_.find(type);
+  if (it == types_.end()) return;
+  TypeQueue& q = *it->second;
+  if (run_at <= clock_.Now()) {
+    q.ready = true;
+    ++q.notified;
+  } else if (!q.next_at || run_at < *q.next_at) {
+    q.next_at = run_at;
+  }
+  dirty_ = true;
+  cv_.notify_one();
+}
+
+void Dispatcher::Wake() {
+  std::lock_guard lock(mu_);
+  dirty_ = true;
+  cv_.notify_one();
+}
+
+void Dispatcher::SetPaused(const std::string& type, bool paused) {
+  std::lock_guard lock(mu_);
+  auto it = types_.find(type);
+  if (it == types_.end()) return;
+  it->second->paused = paused;
+  it->second->ready = true;
+  dirty_ = true;
+  cv_.notify_one();
+}
+
+bool Dispatcher::CancelRunning(JobId id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(id);
+  if (it == running_.end()) return false;
+  it->second->user_cancel = true;
+  it->second->cancel.Raise();
+  return true;
+}
+
+bool Dispatcher::BeginWait(JobId waiter) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(waiter);
+  if (it == running_.end()) return false;
+  ++it->second->lent;
+  ++it->second->queue->lent;
+  dirty_ = true;
+  cv_.notify_one();
+  return true;
+}
+
+void Dispatcher::EndWait(JobId waiter) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(waiter);
+  if (it == running_.end() || it->second->lent == 0) return;
+  --it->second->lent;
+  --it->second->queue->lent;
+}
+
+TypeRuntime Dispatcher::Runtime(const std::string& type) const {
+  std::lock_guard lock(mu_);
+  auto it = types_.find(type);
+  if (it == types_.end()) return {};
+  return {it->second->running, it->second->lent, it->second->paused};
+}
+
+void Dispatcher::Loop() {
+  std::unique_lock lock(mu_);
+  TimeMs last_rescan = clock_.Now();
+  while (!stopping_) {
+    dirty_ = false;
+    TimeMs now = clock_.Now();
+    bool rescan = now - last_rescan >= kRescanMs;
+    if (rescan) last_rescan = now;
+    std::optional<TimeMs> earliest;
+    for (auto& [name, qp] : types_) {
+      TypeQueue& q = *qp;
+      if (rescan || (q.next_at && *q.next_at <= now)) {
+        q.ready = true;
+        q.next_at.reset();
+      }
+      if (!q.paused && q.ready && q.free_slots() > 0) ClaimFor(q, lock);
+      if (stopping_) return;
+      if (!q.paused && q.next_at && (!earliest || *q.next_at < *earliest)) earliest = q.next_at;
+    }
+    if (dirty_) continue;
+    DurationMs wait = kRescanMs;
+    if (earliest) wait = std::clamp<DurationMs>(*earliest - clock_.Now(), 0, kRescanMs);
+    if (wait > 0) cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return dirty_ || stopping_; });
+  }
+}
+
+void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
+  const int want = q.free_slots();
+  const uint64_t notified = q.notified;
+  const std::string type = q.config.name;
+  const TimeMs now = clock_.Now();
+  lock.unlock();
+  auto claimed = store_.Claim(type, want, now);
+  std::optional<TimeMs> next;
+  bool next_ok = true;
+  if (claimed.ok() && static_cast<int>(claimed->size()) < want) {
+    auto n = store_.NextRunAt(type);
+    if (n.ok()) next = *n; else next_ok = false;
+  }
+  lock.lock();
+  if (!claimed.ok() || !next_ok) {
+    log_->error("claiming {} jobs failed: {}", type,
+                claimed.ok() ? "cannot read next run time" : claimed.status().message());
+    q.ready = false;
+    q.next_at = now + kStoreErrorBackoffMs;
+    return;
+  }
+  if (static_cast<int>(claimed->size()) < want && q.notified == notified) {
+    q.ready = false;
+    if (next) {
+      if (*next <= now) q.ready = true;  // became ready meanwhile
+      else if (!q.next_at || *next < *q.next_at) q.next_at = next;
+    }
+  }
+  for (Job& job : *claimed) {
+    auto run = std::make_shared<Running>();
+    run->job = std::move(job);
+    run->queue = &q;
+    running_[run->job.id] = run;
+    ++q.running;
+    q.pool->Post([this, qp = &q, run] { RunJob(qp, run); });
+  }
+}
+
+Outcome Dispatcher::Decide(const TypeQueue& q, const Job& job, const jobs::RunResult& result,
+                           TimeMs now) {
+  using Kind = jobs::RunResult::Kind;
+  Outcome out;
+  out.finished_at = now;
+  out.result = result.result;
+  out.error = result.error;
+  switch (result.kind) {
+    case Kind::kSucceeded:
+      out.state = JobState::kDone;
+      break;
+    case Kind::kCancelled:
+      out.state = JobState::kCancelled;
+      if (out.error.empty()) out.error = "cancelled";
+      break;
+    case Kind::kFailed:
+    case Kind::kTimedOut:
+      if (job.attempts < job.max_attempts) {
+        out.state = JobState::kQueued;
+        out.run_at = now + options_.backoff(q.config, job.attempts);
+      } else {
+        out.state = JobState::kFailed;
+      }
+      break;
+  }
+  return out;
+}
+
+void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
+  const Job& job = run->job;
+  jobs::JobContext ctx;
+  ctx.id = job.id;
+  ctx.type = job.type;
+  ctx.args = job.args;
+  ctx.attempt = job.attempts;
+  ctx.config = &q->config;
+  ctx.timeout = job.timeout;
+  ctx.socket_path = options_.socket_path;
+  ctx.jobs_dir = options_.jobs_dir;
+  ctx.dry_run = q->config.dry_run;
+  ctx.log = q->log;
+  ctx.cancel = &run->cancel;
+  ctx.clock = &clock_;
+
+  q->log->debug("job {} starting (attempt {}/{})", job.id, job.attempts, job.max_attempts);
+  jobs::RunResult result;
+  if (run->cancel.raised()) {
+    result = {jobs::RunResult::Kind::kCancelled, {}, "cancelled before start"};
+  } else {
+    try {
+      result = q->handler->Run(ctx);
+    } catch (const std::exception& e) {
+      result = jobs::RunResult::Failed(std::string("internal error in handler: ") + e.what());
+      log_->critical("handler of {} threw: {}", job.type, e.what());
+    }
+  }
+  const TimeMs now = clock_.Now();
+  bool requeue;
+  {
+    std::lock_guard lock(mu_);
+    requeue = shutting_down_ && !run->user_cancel &&
+              result.kind == jobs::RunResult::Kind::kCancelled;
+  }
+  std::optional<Job> final_job;
+  if (requeue) {
+    if (Status s = store_.Requeue(job.id, now, false); !s.ok()) {
+      log_->error("job {}: cannot requeue at shutdown: {}", job.id, s.message());
+    } else {
+      q->log->info("job {} interrupted by shutdown, back in the queue", job.id);
+    }
+  } else {
+    Outcome out = Decide(*q, job, result, now);
+    if (Status s = store_.Finish(job.id, out); !s.ok()) {
+      // The row stays 'running'; startup recovery will run it again.
+      log_->error("job {}: cannot record its end ({}): {}", job.id, JobStateName(out.state),
+                  s.message());
+    } else if (out.state == JobState::kQueued) {
+      q->log->warn("job {} failed (attempt {}/{}), retry in {}: {}", job.id, job.attempts,
+                   job.max_attempts, FormatDuration(out.run_at - now), out.error);
+      Notify(job.type, out.run_at);
+    } else {
+      auto level = out.state == JobState::kDone ? spdlog::level::info : spdlog::level::warn;
+      q->log->log(level, "job {} {} in {}{}{}", job.id, JobStateName(out.state),
+                  FormatDuration(now - job.started_at), out.error.empty() ? "" : ": ", out.error);
+      Job done = job;
+      done.state = out.state;
+      done.result = out.result;
+      done.error = out.error;
+      done.finished_at = now;
+      done.cancel_requested = run->user_cancel;
+      final_job = std::move(done);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(job.id);
+    --q->running;
+    q->lent -= run->lent;
+    dirty_ = true;
+    cv_.notify_one();
+    idle_cv_.notify_all();
+  }
+  if (final_job && options_.on_final) options_.on_final(*final_job);
+}
+
+void Dispatcher::Stop(DurationMs grace) {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(mu_);
+  if (!running_.empty()) {
+    log_->info("waiting up to {} for {} running job(s)", FormatDuration(grace), running_.size());
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(grace), [this] { return running_.empty(); });
+  }
+  if (!running_.empty()) {
+    log_->warn("stopping {} job(s) still running; they go back to the queue", running_.size());
+    shutting_down_ = true;
+    for (auto& [id, run] : running_) run->cancel.Raise();
+    idle_cv_.wait(lock, [this] { return running_.empty(); });
+  }
+  auto types = std::move(types_);
+  lock.unlock();
+  types.clear();  // joins the worker threads
+}
+
+}  // namespace torque::server

@@ -1,1 +1,32 @@
-// placeholder
+// torqued: the torque job dispatcher daemon. Parses flags and hands over.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "server/daemon.h"
+
+int main(int argc, char** argv) {
+  using namespace torque::server;
+  DaemonOptions options;
+  bool check_config = false;
+  bool verbose = false, quiet = false, debug = false;
+  CLI::App app{"torqued — persistent job dispatcher daemon"};
+  app.set_version_flag("--version", TORQUE_VERSION);
+  app.add_option("-c,--config", options.config_files, "Config file (repeatable; later ones win)");
+  app.add_flag("--fg,--no-fork", options.foreground, "Stay in the foreground and log to stderr too");
+  app.add_flag("-v,--verbose", verbose, "Log at debug level");
+  app.add_flag("--debug", debug, "Log at trace level");
+  app.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
+  app.add_flag("-n,--dry-run", options.dry_run, "Force dry_run on every job type");
+  app.add_option("--pid-file", options.pid_file, "Pid file (overrides [server] pid_file)");
+  app.add_flag("--check-config", check_config, "Print the effective job types and exit (exit 0 valid, 1 invalid)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  options.verbosity = debug ? 2 : verbose ? 1 : quiet ? -1 : 0;
+  if (check_config) return CheckConfig(options, std::cout, std::cerr);
+  return RunDaemon(options);
+}

@@ -1,1 +1,334 @@
-// placeholder
+#include "server/service.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "core/duration.h"
+#include "server/logging.h"
+
+namespace torque::server {
+
+using protocol::ErrorWord;
+using protocol::FormatError;
+using protocol::FormatOk;
+using protocol::Verb;
+using Json = nlohmann::json;
+
+namespace {
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+std::string JobReply(const Job& job) { return FormatOk(Dump(JobToJson(job))); }
+
+std::string ErrorReply(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound: return FormatError(ErrorWord::kNotFound, status.message());
+    case Status::Code::kFailedPrecondition: return FormatError(ErrorWord::kState, status.message());
+    case Status::Code::kInvalidArgument: return FormatError(ErrorWord::kSyntax, status.message());
+    default: return StoreErrorReply(status);
+  }
+}
+
+}  // namespace
+
+std::string StoreErrorReply(const Status& status) {
+  if (status.code() == Status::Code::kInternal) {
+    return FormatError(ErrorWord::kInternal, status.message());
+  }
+  return FormatError(ErrorWord::kStore, "database failure, nothing was stored: " + status.message());
+}
+
+// One WAIT in progress.
+struct Service::Waiter {
+  JobId id = 0;
+  JobId from = 0;
+  Reply reply;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+  std::atomic<bool> done{false};
+};
+
+Service::Service(Store& store, Dispatcher& dispatcher, const Config& config, const Clock& clock,
+                 boost::asio::any_io_executor timers, ServiceInfo info)
+    : store_(store),
+      dispatcher_(dispatcher),
+      config_(config),
+      clock_(clock),
+      timers_(std::move(timers)),
+      info_(std::move(info)),
+      log_(MakeLogger("service")) {}
+
+Service::~Service() { blocking_.join(); }
+
+void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
+  switch (req.verb) {
+    case Verb::kSubmit:
+      return Submit(req, peer, std::move(reply));
+    case Verb::kWait:
+      return Wait(req, std::move(reply));
+    case Verb::kPing:
+      return reply(FormatOk("pong"));
+    case Verb::kVersion:
+      return reply(FormatOk(Dump({{"version", TORQUE_VERSION}, {"protocol", protocol::kVersion}})));
+    case Verb::kStatus:
+      return Blocking(std::move(reply), [this, id = req.id] {
+        auto job = store_.Get(id);
+        return job.ok() ? JobReply(*job) : ErrorReply(job.status());
+      });
+    case Verb::kList:
+      return Blocking(std::move(reply), [this, q = req.list] {
+        ListFilter filter{q.type, q.state, q.before, q.limit};
+        if (filter.type) {
+          if (const JobTypeConfig* t = config_.FindType(*filter.type)) filter.type = t->name;
+        }
+        auto jobs = store_.List(filter);
+        if (!jobs.ok()) return ErrorReply(jobs.status());
+        Json list = Json::array();
+        for (const Job& job : *jobs) list.push_back(JobToJson(job));
+        return FormatOk(Dump(list));
+      });
+    case Verb::kCancel:
+      return Blocking(std::move(reply), [this, id = req.id] {
+        auto job = store_.Cancel(id, clock_.Now());
+        if (!job.ok()) return ErrorReply(job.status());
+        if (job->state == JobState::kRunning) {
+          dispatcher_.CancelRunning(id);
+        } else {
+          OnFinal(*job);
+        }
+        log_->info("job {} cancelled ({})", id, JobStateName(job->state));
+        return JobReply(*job);
+      });
+    case Verb::kRetry:
+      return Blocking(std::move(reply), [this, id = req.id] {
+        auto old = store_.Get(id);
+        if (!old.ok()) return ErrorReply(old.status());
+        const JobTypeConfig* type = config_.FindType(old->type);
+        int extra = type ? type->retries + 1 : 1;
+        auto job = store_.Retry(id, clock_.Now(), extra);
+        if (!job.ok()) return ErrorReply(job.status());
+        dispatcher_.Notify(job->type, job->run_at);
+        log_->info("job {} queued again by RETRY", id);
+        return JobReply(*job);
+      });
+    case Verb::kStats:
+      return Blocking(std::move(reply), [this] { return Stats(); });
+    case Verb::kTypes:
+      return Blocking(std::move(reply), [this] { return Types(); });
+    case Verb::kPause:
+    case Verb::kResume:
+      return Blocking(std::move(reply), [this, word = req.name, paused = req.verb == Verb::kPause] {
+        return Pause(word, paused);
+      });
+    case Verb::kReload:
+      return reply(FormatError(ErrorWord::kVerb, "RELOAD is not supported by this version"));
+  }
+  reply(FormatError(ErrorWord::kInternal, "unhandled verb"));
+}
+
+void Service::Submit(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
+  if (shutting_down_) {
+    return reply(FormatError(ErrorWord::kShutdown, "torqued is shutting down; job not accepted"));
+  }
+  const JobTypeConfig* type = config_.FindType(req.name);
+  if (!type) {
+    return reply(FormatError(ErrorWord::kUnknown, "unknown job type '" + req.name + "'"));
+  }
+  if (!type->active) {
+    return reply(FormatError(ErrorWord::kDisabled, "job type '" + type->name +
+                                                       "' is not active (set active = true)"));
+  }
+  const auto& opt = req.options;
+  const TimeMs now = clock_.Now();
+  NewJob job;
+  job.type = type->name;
+  job.args = req.args;
+  job.priority = opt.priority.value_or(type->priority);
+  job.run_at = opt.at ? *opt.at : now + opt.delay.value_or(0);
+  job.max_attempts = 1 + opt.retries.value_or(type->retries);
+  job.timeout = opt.timeout.value_or(type->timeout);
+  if (opt.unique) {
+    job.unique_key = *opt.unique;
+  } else if (type->coalesce) {
+    job.unique_key = req.args;
+  }
+  job.created_at = now;
+  const TimeMs run_at = job.run_at;
+  std::vector<NewJob> batch;
+  batch.push_back(std::move(job));
+  store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), type_name = type->name,
+                                        args = req.args, peer, run_at](auto result) {
+    if (!result.ok()) {
+      log_->error("job {} {} from uid {} pid {} NOT accepted: {}", type_name, args, peer.uid,
+                  peer.pid, result.status().message());
+      return reply(StoreErrorReply(result.status()));
+    }
+    const InsertResult& r = result->front();
+    if (r.existing) {
+      log_->info("job {} {} from uid {} pid {} coalesced with job {}", type_name, args, peer.uid,
+                 peer.pid, r.id);
+    } else {
+      ++submitted_;
+      log_->info("job {} accepted: {} {} (uid {} pid {})", r.id, type_name, args, peer.uid,
+                 peer.pid);
+      dispatcher_.Notify(type_name, run_at);
+    }
+    reply(protocol::FormatAck(r.id, r.existing));
+  });
+}
+
+void Service::Wait(const protocol::Request& req, Reply reply) {
+  if (shutting_down_) {
+    return reply(FormatError(ErrorWord::kShutdown, "torqued is shutting down"));
+  }
+  auto waiter = std::make_shared<Waiter>();
+  waiter->id = req.id;
+  waiter->reply = std::move(reply);
+  if (req.wait_from != 0 && dispatcher_.BeginWait(req.wait_from)) waiter->from = req.wait_from;
+  {
+    std::lock_guard lock(waiters_mu_);
+    waiters_.emplace(req.id, waiter);
+  }
+  if (req.wait_timeout) {
+    waiter->timer = std::make_unique<boost::asio::steady_timer>(
+        timers_, std::chrono::milliseconds(*req.wait_timeout));
+    waiter->timer->async_wait([this, waiter, t = *req.wait_timeout](auto ec) {
+      if (ec) return;
+      FinishWaiter(waiter, FormatError(ErrorWord::kTimeout,
+                                       "job " + std::to_string(waiter->id) + " not finished after " +
+                                           FormatDuration(t)));
+    });
+  }
+  // Registered first, read second: a job that ends in between is not missed.
+  boost::asio::post(blocking_, [this, waiter] {
+    auto job = store_.Get(waiter->id);
+    if (!job.ok()) return FinishWaiter(waiter, ErrorReply(job.status()));
+    if (IsFinal(job->state)) FinishWaiter(waiter, JobReply(*job));
+  });
+}
+
+void Service::FinishWaiter(const std::shared_ptr<Waiter>& waiter, std::string line) {
+  if (waiter->done.exchange(true)) return;
+  {
+    std::lock_guard lock(waiters_mu_);
+    auto [begin, end] = waiters_.equal_range(waiter->id);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == waiter) {
+        waiters_.erase(it);
+        break;
+      }
+    }
+  }
+  if (waiter->timer) {
+    boost::asio::post(timers_, [waiter] { waiter->timer->cancel(); });
+  }
+  if (waiter->from != 0) dispatcher_.EndWait(waiter->from);
+  waiter->reply(std::move(line));
+}
+
+void Service::OnFinal(const Job& job) {
+  std::vector<std::shared_ptr<Waiter>> ready;
+  {
+    std::lock_guard lock(waiters_mu_);
+    auto [begin, end] = waiters_.equal_range(job.id);
+    for (auto it = begin; it != end; ++it) ready.push_back(it->second);
+  }
+  if (ready.empty()) return;
+  std::string line = JobReply(job);
+  for (auto& w : ready) FinishWaiter(w, line);
+}
+
+void Service::BeginShutdown() {
+  shutting_down_ = true;
+  std::vector<std::shared_ptr<Waiter>> all;
+  {
+    std::lock_guard lock(waiters_mu_);
+    for (auto& [id, w] : waiters_) all.push_back(w);
+  }
+  for (auto& w : all) {
+    FinishWaiter(w, FormatError(ErrorWord::kShutdown,
+                                "torqued is shutting down; job " + std::to_string(w->id) +
+                                    " keeps its place in the queue"));
+  }
+}
+
+void Service::Blocking(Reply reply, std::function<std::string()> fn) {
+  boost::asio::post(blocking_, [reply = std::move(reply), fn = std::move(fn)] {
+    std::string line;
+    try {
+      line = fn();
+    } catch (const std::exception& e) {
+      line = FormatError(ErrorWord::kInternal, e.what());
+    }
+    reply(std::move(line));
+  });
+}
+
+std::string Service::Stats() {
+  const TimeMs now = clock_.Now();
+  auto counts = store_.Counts(now);
+  if (!counts.ok()) return ErrorReply(counts.status());
+  auto size = store_.SizeBytes();
+  Json types = Json::array();
+  int64_t finished = 0;
+  for (const TypeCounts& c : *counts) {
+    types.push_back({{"type", c.type},
+                     {"queued", c.queued},
+                     {"delayed", c.delayed},
+                     {"running", c.running},
+                     {"done", c.done},
+                     {"failed", c.failed},
+                     {"cancelled", c.cancelled},
+                     {"paused", dispatcher_.Runtime(c.type).paused}});
+    finished += c.done + c.failed + c.cancelled;
+  }
+  Json stats = {
+      {"version", TORQUE_VERSION},
+      {"protocol", protocol::kVersion},
+      {"pid", static_cast<int64_t>(getpid())},
+      {"uptime", (now - info_.started_at) / 1000.0},
+      {"database", {{"path", info_.database_path}, {"size_bytes", size.ok() ? *size : -1}}},
+      {"types", types},
+      {"totals", {{"submitted", submitted_.load()}, {"finished", finished}}},
+  };
+  return FormatOk(Dump(stats));
+}
+
+std::string Service::Types() {
+  auto counts = store_.Counts(clock_.Now());
+  if (!counts.ok()) return ErrorReply(counts.status());
+  Json list = Json::array();
+  for (const auto& [name, t] : config_.types) {
+    int64_t queued = 0;
+    for (const TypeCounts& c : *counts) {
+      if (c.type == name) queued = c.queued;
+    }
+    TypeRuntime rt = dispatcher_.Runtime(name);
+    list.push_back({{"name", name},
+                    {"handler", t.handler},
+                    {"active", t.active},
+                    {"concurrent", t.concurrent},
+                    {"aliases", t.aliases},
+                    {"paused", rt.paused},
+                    {"running", rt.running},
+                    {"queued", queued},
+                    {"schedule", t.schedule.empty() ? Json(nullptr) : Json(t.schedule)},
+                    {"retries", t.retries},
+                    {"timeout", t.timeout == 0 ? Json(nullptr) : Json(t.timeout / 1000.0)},
+                    {"priority", t.priority},
+                    {"coalesce", t.coalesce}});
+  }
+  return FormatOk(Dump(list));
+}
+
+std::string Service::Pause(const std::string& word, bool paused) {
+  const JobTypeConfig* type = config_.FindType(word);
+  if (!type) return FormatError(ErrorWord::kUnknown, "unknown job type '" + word + "'");
+  if (Status s = store_.SetPaused(type->name, paused); !s.ok()) return ErrorReply(s);
+  dispatcher_.SetPaused(type->name, paused);
+  log_->info("job type {} {}", type->name, paused ? "paused" : "resumed");
+  return FormatOk(Dump({{"type", type->name}, {"paused", paused}}));
+}
+
+}  // namespace torque::server

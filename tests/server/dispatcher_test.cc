@@ -1,1 +1,302 @@
-// placeholder
+// Dispatcher on a real SQLite store with a fake clock and scripted handlers.
+#include "server/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+
+#include "server/sqlite_store.h"
+#include "tests/server/test_support.h"
+
+namespace torque::server {
+namespace {
+
+using testing::FakeClock;
+using testing::ScriptedHandler;
+using testing::TempDir;
+using Kind = jobs::RunResult::Kind;
+
+// A store, a dispatcher and a record of final jobs.
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteStore::Open(SqliteStoreOptions{dir_.File("torque.db")});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+  }
+  void TearDown() override {
+    if (dispatcher_) dispatcher_->Stop(0);
+  }
+
+  // Starts a dispatcher with one job type `t` using `handler`.
+  void Start(std::shared_ptr<jobs::Handler> handler, JobTypeConfig type = {},
+             std::set<std::string> paused = {}) {
+    type.name = "t";
+    Config config;
+    config.types["t"] = type;
+    DispatcherOptions options;
+    options.backoff = [](const JobTypeConfig&, int attempt) { return 1000LL * attempt; };
+    options.on_final = [this](const Job& job) {
+      std::lock_guard lock(mu_);
+      finals_[job.id] = job;
+      cv_.notify_all();
+    };
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, clock_, options);
+    dispatcher_->Configure(config, {{"t", std::move(handler)}}, std::move(paused));
+    dispatcher_->Start();
+  }
+
+  JobId Submit(std::string args, int priority = 0, DurationMs delay = 0, int max_attempts = 1,
+               DurationMs timeout = 0) {
+    NewJob job;
+    job.type = "t";
+    job.args = std::move(args);
+    job.priority = priority;
+    job.run_at = clock_.Now() + delay;
+    job.max_attempts = max_attempts;
+    job.timeout = timeout;
+    job.created_at = clock_.Now();
+    auto r = store_->Insert({job});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (dispatcher_) dispatcher_->Notify("t", job.run_at);
+    return r.ok() ? r->front().id : 0;
+  }
+
+  // Waits (up to 10 s) for job `id` to reach a final state.
+  std::optional<Job> WaitFinal(JobId id) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return finals_.count(id) > 0; })) {
+      return std::nullopt;
+    }
+    return finals_[id];
+  }
+
+  // Waits (up to 10 s) until `pred` holds for the stored job.
+  bool WaitStored(JobId id, const std::function<bool(const Job&)>& pred) {
+    for (int i = 0; i < 1000; ++i) {
+      auto job = store_->Get(id);
+      if (job.ok() && pred(*job)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<JobId, Job> finals_;
+};
+
+TEST_F(DispatcherTest, RunsJobAndRecordsResult) {
+  auto handler = std::make_shared<ScriptedHandler>();
+  Start(handler);
+  JobId id = Submit("hello");
+  auto job = WaitFinal(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kDone);
+  EXPECT_EQ(job->result, "hello");
+  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kDone; }));
+  EXPECT_EQ(store_->Get(id)->attempts, 1);
+}
+
+TEST_F(DispatcherTest, PriorityThenRunAtThenIdOrder) {
+  auto handler = std::make_shared<ScriptedHandler>();
+  // Paused while submitting, so all jobs are queued when claiming starts.
+  Start(handler, {}, {"t"});
+  JobId low = Submit("low", 0);
+  JobId high1 = Submit("high1", 5);
+  JobId mid = Submit("mid", 3);
+  JobId high2 = Submit("high2", 5);
+  dispatcher_->SetPaused("t", false);
+  for (JobId id : {low, high1, mid, high2}) ASSERT_TRUE(WaitFinal(id));
+  EXPECT_EQ(handler->order(), (std::vector<JobId>{high1, high2, mid, low}));
+}
+
+TEST_F(DispatcherTest, DelayedJobWaitsForItsTime) {
+  auto handler = std::make_shared<ScriptedHandler>();
+  Start(handler);
+  JobId later = Submit("later", 0, 60'000);
+  JobId now = Submit("now");
+  ASSERT_TRUE(WaitFinal(now));
+  EXPECT_EQ(handler->order(), std::vector<JobId>{now});
+  clock_.Advance(59'000);
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitStored(later, [](const Job& j) { return j.state == JobState::kQueued; }));
+  EXPECT_EQ(handler->order().size(), 1u);
+  clock_.Advance(1'000);
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitFinal(later));
+  EXPECT_EQ(handler->order(), (std::vector<JobId>{now, later}));
+}
+
+TEST_F(DispatcherTest, RetriesWithBackoffUntilSuccess) {
+  std::atomic<int> calls{0};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    if (++calls < 3) return jobs::RunResult::Failed("boom " + std::to_string(ctx.attempt));
+    return jobs::RunResult::Succeeded("ok");
+  });
+  Start(handler);
+  JobId id = Submit("x", 0, 0, /*max_attempts=*/3);
+  // First failure: back in the queue, due 1000 ms later (attempt 1 backoff).
+  const TimeMs t0 = clock_.Now();
+  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 1; }));
+  auto job = store_->Get(id);
+  EXPECT_EQ(job->run_at, t0 + 1000);
+  EXPECT_EQ(job->error, "boom 1");
+  clock_.Advance(1000);
+  dispatcher_->Wake();
+  // Second failure: due 2000 ms later.
+  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 2; }));
+  EXPECT_EQ(store_->Get(id)->run_at, t0 + 1000 + 2000);
+  clock_.Advance(1999);
+  dispatcher_->Wake();
+  EXPECT_EQ(calls.load(), 2);
+  clock_.Advance(1);
+  dispatcher_->Wake();
+  auto final_job = WaitFinal(id);
+  ASSERT_TRUE(final_job);
+  EXPECT_EQ(final_job->state, JobState::kDone);
+  EXPECT_EQ(final_job->attempts, 3);
+}
+
+TEST_F(DispatcherTest, FailsWhenAttemptsAreExhausted) {
+  auto handler = std::make_shared<ScriptedHandler>(
+      [](jobs::JobContext&) { return jobs::RunResult::Failed("always"); });
+  Start(handler);
+  JobId id = Submit("x", 0, 0, /*max_attempts=*/2);
+  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.attempts == 1 && j.state == JobState::kQueued; }));
+  clock_.Advance(1000);
+  dispatcher_->Wake();
+  auto job = WaitFinal(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->error, "always");
+  EXPECT_EQ(job->attempts, 2);
+}
+
+TEST_F(DispatcherTest, TimeoutReachesHandlerAndTimedOutCountsAsFailure) {
+  auto handler = std::make_shared<ScriptedHandler>([](jobs::JobContext& ctx) {
+    return jobs::RunResult{Kind::kTimedOut, {}, "timed out after " + std::to_string(ctx.timeout) + "ms"};
+  });
+  Start(handler);
+  JobId id = Submit("x", 0, 0, 1, /*timeout=*/250);
+  auto job = WaitFinal(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->error, "timed out after 250ms");
+}
+
+TEST_F(DispatcherTest, ConcurrencyLimitHolds) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  JobTypeConfig type;
+  type.concurrent = 2;
+  Start(handler, type);
+  std::vector<JobId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Submit("x"));
+  ASSERT_TRUE(handler->WaitStarted(2));
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 2);
+  gate = true;
+  for (JobId id : ids) ASSERT_TRUE(WaitFinal(id));
+  EXPECT_EQ(handler->max_parallel(), 2);
+}
+
+TEST_F(DispatcherTest, CancelStopsRunningJob) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  Start(handler);
+  JobId id = Submit("x");
+  ASSERT_TRUE(handler->WaitStarted(1));
+  EXPECT_FALSE(dispatcher_->CancelRunning(id + 100));
+  EXPECT_TRUE(dispatcher_->CancelRunning(id));
+  auto job = WaitFinal(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kCancelled);
+}
+
+TEST_F(DispatcherTest, WaitingJobLendsItsSlot) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    if (ctx.args == "parent") return testing::BlockUntilCancelled(ctx, gate);
+    return jobs::RunResult::Succeeded("child");
+  });
+  Start(handler);  // concurrent = 1
+  JobId parent = Submit("parent");
+  ASSERT_TRUE(handler->WaitStarted(1));
+  JobId child = Submit("child");
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitStored(child, [](const Job& j) { return j.state == JobState::kQueued; }));
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 1);
+  EXPECT_EQ(handler->order().size(), 1u);
+  ASSERT_TRUE(dispatcher_->BeginWait(parent));
+  auto c = WaitFinal(child);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, JobState::kDone);
+  dispatcher_->EndWait(parent);
+  EXPECT_EQ(dispatcher_->Runtime("t").lent, 0);
+  gate = true;
+  ASSERT_TRUE(WaitFinal(parent));
+}
+
+TEST_F(DispatcherTest, PausedTypeRunsNothingUntilResumed) {
+  auto handler = std::make_shared<ScriptedHandler>();
+  Start(handler, {}, {"t"});
+  JobId id = Submit("x");
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued; }));
+  EXPECT_TRUE(handler->order().empty());
+  dispatcher_->SetPaused("t", false);
+  ASSERT_TRUE(WaitFinal(id));
+}
+
+TEST_F(DispatcherTest, StopRequeuesJobsStillRunningAfterGrace) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  Start(handler);
+  JobId id = Submit("x");
+  ASSERT_TRUE(handler->WaitStarted(1));
+  dispatcher_->Stop(50);
+  dispatcher_.reset();
+  auto job = store_->Get(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kQueued);
+  EXPECT_EQ(job->attempts, 1);
+  EXPECT_EQ(job->max_attempts, 2);  // the interrupted attempt does not use up a retry
+}
+
+TEST_F(DispatcherTest, StopWaitsForJobsThatFinishWithinGrace) {
+  auto handler = std::make_shared<ScriptedHandler>([](jobs::JobContext&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return jobs::RunResult::Succeeded("done");
+  });
+  Start(handler);
+  JobId id = Submit("x");
+  ASSERT_TRUE(handler->WaitStarted(1));
+  dispatcher_->Stop(30'000);
+  dispatcher_.reset();
+  EXPECT_EQ(store_->Get(id)->state, JobState::kDone);
+}
+
+TEST(DefaultBackoff, GrowsExponentiallyWithJitterAndCap) {
+  JobTypeConfig type;
+  type.retry_delay = 10'000;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    DurationMs base = 10'000LL << (attempt - 1);
+    for (int i = 0; i < 50; ++i) {
+      DurationMs d = Dispatcher::DefaultBackoff(type, attempt);
+      EXPECT_GE(d, base * 3 / 4);
+      EXPECT_LE(d, base * 5 / 4);
+    }
+  }
+  EXPECT_LE(Dispatcher::DefaultBackoff(type, 60), 24LL * 3600 * 1000 * 5 / 4);
+}
+
+}  // namespace
+}  // namespace torque::server

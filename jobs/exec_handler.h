@@ -1,0 +1,67 @@
+// ExecHandler: the `exec` job type, which runs a program per job.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "jobs/handler.h"
+#include "jobs/process_runner.h"
+
+namespace torque::jobs {
+
+// Runs `command` (a template split shell-like into argv, or given to /bin/sh
+// with `shell = true`) or, without one, `<jobs_dir>/<type name> <args>`.
+// Stdout (bounded by `max_output`) is the result; the exit status decides
+// success. Immutable after Create, so Run may be called from many threads.
+class ExecHandler : public Handler {
+ public:
+  // One piece of a command template: literal text or a placeholder.
+  struct Piece {
+    enum class Kind { kText, kArgs, kId, kType, kAttempt };
+    Kind kind = Kind::kText;
+    std::string text;  // for kText
+  };
+  using Template = std::vector<Piece>;
+
+  // Builds the handler of `type`. kInvalidArgument "file:line: job type 'x': ..."
+  // for a bad `command`, `shell`, `max_output` or `env.*` setting, or when there
+  // is neither `command` nor [server] jobs_dir. `runner` null: a PosixProcessRunner.
+  static Result<std::unique_ptr<ExecHandler>> Create(const JobTypeConfig& type,
+                                                     const ServerConfig& server,
+                                                     std::shared_ptr<ProcessRunner> runner = {});
+
+  // Runs the job; see the class comment. Never throws.
+  RunResult Run(JobContext& ctx) override;
+
+  // The argv a run of `ctx` executes; kInvalidArgument "bad args: ..." when the
+  // args do not split.
+  Result<std::vector<std::string>> BuildArgv(const JobContext& ctx) const;
+
+  // The environment added to the daemon's for a run of `ctx`.
+  std::map<std::string, std::string> BuildEnv(const JobContext& ctx) const;
+
+  // Parses placeholders in one template text: {args} {id} {type} {attempt},
+  // {{ and }} for braces. kInvalidArgument naming the bad placeholder or brace.
+  static Result<Template> ParseTemplate(std::string_view text);
+
+ private:
+  ExecHandler() = default;
+
+  std::string Expand(const Template& tmpl, const JobContext& ctx,
+                     const std::string& args_text) const;
+
+  bool shell_ = false;
+  std::string program_;          // upq style (no command): jobs_dir/NAME
+  std::vector<Template> words_;  // command split into words (shell = false)
+  Template script_;              // whole command (shell = true)
+  std::string cwd_;
+  size_t max_output_ = 65536;
+  std::map<std::string, std::string> env_;  // env.* settings
+  std::shared_ptr<ProcessRunner> runner_;
+};
+
+}  // namespace torque::jobs

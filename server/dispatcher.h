@@ -1,0 +1,108 @@
+// Dispatcher: one queue per job type with its own workers; claims jobs from the
+// store in priority, run_at, id order and runs them, with retries, timeouts,
+// cancellation and pause.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/job.h"
+#include "jobs/handler.h"
+#include "server/store.h"
+
+namespace torque::server {
+
+class WorkerPool;
+
+// What the dispatcher needs besides the store.
+struct DispatcherOptions {
+  std::string socket_path;  // exported to jobs as TORQUE_SOCKET
+  std::string jobs_dir;
+  // Retry delay for attempt n (1-based) of a type; default: exponential backoff with jitter.
+  std::function<DurationMs(const JobTypeConfig&, int attempt)> backoff;
+  // Called on a worker thread each time a job reaches a final state.
+  std::function<void(const Job&)> on_final;
+};
+
+// Live numbers of one job type.
+struct TypeRuntime {
+  int running = 0;
+  int lent = 0;  // slots lent by running jobs that wait for other jobs
+  bool paused = false;
+};
+
+// Thread-safe. One internal thread claims; handlers run on per-type WorkerPools.
+class Dispatcher {
+ public:
+  using Handlers = std::map<std::string, std::shared_ptr<jobs::Handler>>;
+
+  Dispatcher(Store& store, const Clock& clock, DispatcherOptions options);
+  ~Dispatcher();  // Stop(0) if still running
+
+  // Installs the job types and their handlers (all of them, replacing earlier ones),
+  // and the paused set. Call before Start.
+  void Configure(const Config& config, Handlers handlers, std::set<std::string> paused);
+  void Start();
+
+  // Jobs of `type` were committed; ready at `run_at`.
+  void Notify(const std::string& type, TimeMs run_at);
+  // Re-examines every type (after a fake clock moved, or a timer fired).
+  void Wake();
+
+  // Pause stops claiming for the type (running jobs continue); resume restarts it.
+  void SetPaused(const std::string& type, bool paused);
+  // Raises the cancel signal of a running job. False if it is not running here.
+  bool CancelRunning(JobId id);
+
+  // A running job waits for another job: its slot is lent to its type until
+  // EndWait. Returns false (and lends nothing) if `waiter` is not running.
+  bool BeginWait(JobId waiter);
+  void EndWait(JobId waiter);
+
+  TypeRuntime Runtime(const std::string& type) const;
+
+  // Stops claiming, lets running jobs finish for up to `grace`, then cancels
+  // the rest and puts them back in the queue. Blocks until all workers are done.
+  void Stop(DurationMs grace);
+
+  // Default backoff: retry_delay * 2^(attempt-1), capped at 1 day, with ±25 % jitter.
+  static DurationMs DefaultBackoff(const JobTypeConfig& type, int attempt);
+
+ private:
+  struct Running;
+  struct TypeQueue;
+
+  void Loop();
+  void ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock);
+  void RunJob(TypeQueue* q, std::shared_ptr<Running> run);
+  Outcome Decide(const TypeQueue& q, const Job& job, const jobs::RunResult& result, TimeMs now);
+
+  Store& store_;
+  const Clock& clock_;
+  DispatcherOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;          // wakes Loop
+  std::condition_variable idle_cv_;     // a job finished (for Stop)
+  std::map<std::string, std::unique_ptr<TypeQueue>> types_;
+  std::map<JobId, std::shared_ptr<Running>> running_;
+  bool dirty_ = false;                  // some type may have claimable work
+  bool stopping_ = false;
+  bool shutting_down_ = false;          // cancels mean requeue, not cancelled
+  std::thread thread_;
+};
+
+}  // namespace torque::server

@@ -1,0 +1,87 @@
+// Service: carries out parsed protocol requests against the store and dispatcher.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/logger.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/protocol.h"
+#include "server/dispatcher.h"
+#include "server/store.h"
+
+namespace torque::server {
+
+// Who sent a request (SO_PEERCRED); -1 when unknown.
+struct PeerInfo {
+  int uid = -1;
+  int pid = -1;
+};
+
+// Facts STATS reports about the daemon.
+struct ServiceInfo {
+  std::string database_path;
+  TimeMs started_at = 0;
+};
+
+// Thread-safe. Replies may be delivered later and from any thread.
+class Service {
+ public:
+  // Receives exactly one reply line (without LF) per request.
+  using Reply = std::function<void(std::string line)>;
+
+  // `timers` runs WAIT timeouts.
+  Service(Store& store, Dispatcher& dispatcher, const Config& config, const Clock& clock,
+          boost::asio::any_io_executor timers, ServiceInfo info);
+  ~Service();
+
+  void Handle(const protocol::Request& request, const PeerInfo& peer, Reply reply);
+
+  // A job reached a final state: answers its waiters. Any thread.
+  void OnFinal(const Job& job);
+
+  // From now on submissions get "ERR shutdown"; pending waits get "ERR shutdown".
+  void BeginShutdown();
+
+  // Jobs accepted since start.
+  int64_t submitted() const { return submitted_.load(); }
+
+ private:
+  struct Waiter;
+
+  void Submit(const protocol::Request& request, const PeerInfo& peer, Reply reply);
+  void Wait(const protocol::Request& request, Reply reply);
+  // Runs `fn` on the blocking pool and replies with what it returns.
+  void Blocking(Reply reply, std::function<std::string()> fn);
+  std::string Stats();
+  std::string Types();
+  std::string Pause(const std::string& word, bool paused);
+  void FinishWaiter(const std::shared_ptr<Waiter>& waiter, std::string line);
+
+  Store& store_;
+  Dispatcher& dispatcher_;
+  const Config& config_;
+  const Clock& clock_;
+  boost::asio::any_io_executor timers_;
+  ServiceInfo info_;
+  std::shared_ptr<spdlog::logger> log_;
+  boost::asio::thread_pool blocking_{2};
+
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<int64_t> submitted_{0};
+  std::mutex waiters_mu_;
+  std::multimap<JobId, std::shared_ptr<Waiter>> waiters_;
+};
+
+// The ERR line for a store failure.
+std::string StoreErrorReply(const Status& status);
+
+}  // namespace torque::server

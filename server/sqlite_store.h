@@ -1,0 +1,121 @@
+// SqliteStore: the Store on one SQLite file in WAL mode, with group commit.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "server/store.h"
+
+namespace torque::server {
+
+// How to open a SqliteStore.
+struct SqliteStoreOptions {
+  std::string path;                // the database file; its directory is created if missing
+  DurationMs busy_timeout = 5000;  // how long a connection waits for a lock held elsewhere
+  int64_t max_page_count = 0;      // > 0: cap the file at this many pages (tests: disk full)
+};
+
+// Counters of the writer thread, for tests and metrics.
+struct SqliteStoreStats {
+  int64_t commits = 0;         // write transactions committed
+  int64_t synced_commits = 0;  // of which with synchronous=FULL (a WAL fsync)
+  int64_t ops = 0;             // write operations carried by those commits
+};
+
+// One cached statement and SQLite's plan for it (EXPLAIN QUERY PLAN, a line per step).
+struct QueryPlan {
+  std::string sql;
+  std::string plan;
+};
+
+// The persistent queue on SQLite. One writer thread owns the write connection and
+// commits every pending write operation in one transaction (group commit); reads
+// use a second connection. Thread-safe; see Store for the method contracts.
+class SqliteStore : public Store {
+ public:
+  // Locks `<path>-lock` (kAlreadyExists when another process holds it), opens the
+  // database, applies pending migrations from schema/ and starts the writer.
+  // kFailedPrecondition when the database was written by a newer torqued;
+  // kIoError for file and SQLite failures.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
+
+  // Runs every pending operation, stops the writer, closes, releases the lock.
+  // No other thread may call the store during or after destruction.
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // `done` runs on the writer thread and must not throw; a blocking method of this
+  // store called from it fails with kInternal (InsertAsync is fine).
+  void InsertAsync(std::vector<NewJob> jobs, InsertCallback done) override;
+  Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
+  Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
+  Status Finish(JobId id, const Outcome& outcome) override;
+  Status Requeue(JobId id, TimeMs now, bool count_interruption) override;
+  Result<Job> Get(JobId id) override;
+  Result<std::vector<Job>> List(const ListFilter& filter) override;
+  Result<Job> Cancel(JobId id, TimeMs now) override;
+  Result<Job> Retry(JobId id, TimeMs now, int extra_attempts) override;
+  Result<std::vector<TypeCounts>> Counts(TimeMs now) override;
+  Status SetPaused(const std::string& type, bool paused) override;
+  Result<std::set<std::string>> PausedTypes() override;
+  Result<RecoveryReport> Recover(TimeMs now, int crash_retries) override;
+  Result<int64_t> Purge(TimeMs before) override;
+  Result<int64_t> SizeBytes() override;
+
+  SqliteStoreStats stats() const;
+  // The plans of every statement prepared so far on both connections: how tests check
+  // that each query uses its index. kIoError on SQLite failures.
+  Result<std::vector<QueryPlan>> QueryPlans();
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Writer;  // the write connection and its prepared statements
+  struct Reader;  // the read connection and its prepared statements
+
+  // One write operation. `apply` runs inside the batch transaction; `complete` runs after
+  // the commit with apply's status, or with the commit's failure.
+  struct Op {
+    bool durable = false;   // the batch commits with a WAL fsync
+    bool savepoint = true;  // false: apply fails only before its single write (no undo needed)
+    std::function<Status(Writer&)> apply;
+    std::function<void(Status)> complete;
+  };
+
+  SqliteStore(std::string path, int lock_fd, std::unique_ptr<Writer> writer,
+              std::unique_ptr<Reader> reader);
+
+  void Enqueue(Op op);
+  // Enqueues an op and waits for its completion.
+  Status WriteAndWait(bool durable, bool savepoint, std::function<Status(Writer&)> apply);
+  void WriterLoop();
+  void RunBatch(std::deque<Op>& batch);
+  // Runs `body` on the read connection under its mutex; SQLite errors become kIoError.
+  Status Read(const std::function<Status(Reader&)>& body);
+
+  const std::string path_;
+  const int lock_fd_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Reader> reader_;
+  std::mutex read_mu_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Op> queue_;   // guarded by queue_mu_
+  bool stopping_ = false;  // guarded by queue_mu_
+
+  std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> synced_commits_{0};
+  std::atomic<int64_t> ops_{0};
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+}  // namespace torque::server

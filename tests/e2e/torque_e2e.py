@@ -1,0 +1,163 @@
+"""Helpers for end-to-end tests: run the real torqued and torque-cli on a temp dir.
+
+Binaries come from $TORQUED and $TORQUE_CLI (set by CTest)."""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import unittest
+
+TORQUED = os.environ.get("TORQUED", "torqued")
+TORQUE_CLI = os.environ.get("TORQUE_CLI", "torque-cli")
+
+
+def wait_for(pred, timeout=30.0, interval=0.02, what="condition"):
+    """Polls pred() until it returns a truthy value; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Conn:
+    """A raw protocol connection: send lines, read reply lines."""
+
+    def __init__(self, path, timeout=30.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed; buffered: %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def call(self, request):
+        self.send(request + "\n")
+        return self.line()
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """One torqued process on its own temp dir (socket, database, pid and log files)."""
+
+    def __init__(self, root, jobs_ini="", server_ini="", wrapper=None):
+        self.root = root
+        self.socket = os.path.join(root, "torqued.sock")
+        self.database = os.path.join(root, "torque.db")
+        self.log = os.path.join(root, "torqued.log")
+        self.config = os.path.join(root, "torque.ini")
+        self.wrapper = wrapper or []
+        with open(self.config, "w") as f:
+            f.write(textwrap.dedent(f"""\
+                [server]
+                socket = {self.socket}
+                database = {self.database}
+                pid_file = {root}/torqued.pid
+                log_file = {self.log}
+                shutdown_grace = 5s
+                """) + textwrap.dedent(server_ini) + "\n" + textwrap.dedent(jobs_ini))
+        self.proc = None
+
+    def env(self):
+        env = dict(os.environ)
+        env["TORQUE_SOCKET"] = self.socket
+        env["TORQUE_HOME"] = self.root
+        return env
+
+    def start(self, *extra, wait=True):
+        self.proc = subprocess.Popen(
+            self.wrapper + [TORQUED, "--config", self.config, "--fg", *extra],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.root, "stderr.log"), "ab"),
+            env=self.env())
+        if wait:
+            wait_for(self.ready, what="torqued to answer PING")
+        return self
+
+    def ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"torqued exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            c = Conn(self.socket, timeout=2)
+            ok = c.call("PING") == "OK pong"
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self, timeout=60):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=timeout)
+        return self.proc.returncode
+
+    def log_text(self):
+        text = ""
+        for name in (self.log, os.path.join(self.root, "stderr.log")):
+            try:
+                with open(name, errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
+
+    def conn(self):
+        return Conn(self.socket)
+
+    def cli(self, *args, timeout=60, env=None):
+        """Runs the real torque-cli; returns CompletedProcess (text)."""
+        e = self.env()
+        if env:
+            e.update(env)
+        return subprocess.run([TORQUE_CLI, "-s", self.socket, *args], capture_output=True,
+                              text=True, timeout=timeout, env=e)
+
+
+class DaemonTest(unittest.TestCase):
+    """Base class: self.tmp is a fresh directory; daemons started with self.daemon() are stopped."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-")
+        self.tmp = self._tmp.name
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            if d.alive():
+                d.proc.send_signal(signal.SIGKILL)
+                d.proc.wait()
+        self._tmp.cleanup()
+
+    def daemon(self, jobs_ini="", server_ini="", start=True, **kw):
+        d = Daemon(self.tmp, jobs_ini, server_ini, **kw)
+        self.daemons.append(d)
+        if start:
+            d.start()
+        return d
