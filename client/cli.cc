@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "client/cli_render.h"
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/protocol.h"
@@ -31,54 +31,6 @@ constexpr int64_t kReplyTimeoutMs = 30'000;
 constexpr int64_t kWaitSlackMs = 10'000;
 // Longest duration the protocol accepts (3650 days, see PROTOCOL.md).
 constexpr DurationMs kMaxDurationMs = 3650LL * 24 * 3600 * 1000;
-// Widest ARGS column in `list`.
-constexpr std::size_t kMaxArgsColumn = 50;
-
-constexpr const char* kUsage = R"(Usage: torque-cli [OPTIONS] [SUBMIT-OPTIONS] NAME [ARGS...]
-       torque-cli [OPTIONS] COMMAND [ARGS...]
-
-Submits a job of type NAME; everything after NAME is passed on as the job's
-arguments (quoted so that word boundaries survive), and its id is printed.
-
-Submit options (also after the word 'submit'):
-  --priority N       -1000000..1000000, higher runs first
-  --delay D          start no sooner than D from now (90, 30s, 5m, 1h30m)
-  --at TIME          start no sooner than TIME (2030-01-31T12:00:00Z,
-                     '2030-01-31 12:00' in local time, or epoch seconds)
-  --unique KEY       no second queued or running job with this key
-  --retries N        extra attempts after a failure (0..1000)
-  --job-timeout D    stop the job after it ran for D
-  --wait             wait until the job is finished and print its result
-  --timeout D        with --wait: give up after D
-
-Commands:
-  status ID...                 show jobs
-  wait ID [--timeout D]        wait until a job is finished, print its result
-  cancel ID...                 cancel jobs (a running job is stopped)
-  retry ID...                  queue failed or cancelled jobs again
-  list [--type T] [--state S] [--limit N] [--before ID]
-                               list jobs, newest first (S: queued, running,
-                               done, failed, cancelled; N: 1..10000)
-  stats                        daemon and queue statistics
-  types                        configured job types
-  pause TYPE, resume TYPE      stop or restart starting jobs of TYPE
-  ping                         check that torqued answers
-  version                      client and daemon versions
-  help                         this text
-
-Options:
-  -s, --socket PATH  torqued's socket (default: $TORQUE_SOCKET, else the
-                     config file's [server] socket)
-  -c, --config FILE  the config file to read the socket path from
-      --json         print records as JSON
-  -q, --quiet        print no ids, results or confirmations
-  -h, --help         this text
-      --version      print torque-cli's version
-
-Exit status: 0 ok (wait: the job is done), 1 the job failed or was cancelled,
-64 usage error, 65 torqued answered ERR, 69 torqued unreachable,
-70 internal error, 75 the wait timed out.
-)";
 
 constexpr const char* kCommands[] = {"submit", "status",  "wait",  "cancel", "retry",
                                      "list",   "stats",   "types", "pause",  "resume",
@@ -94,13 +46,6 @@ bool IsOneWord(const std::string& v) {
                       [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7F; });
 }
 
-bool IsTypeName(const std::string& w) {
-  if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;
-  return std::all_of(w.begin(), w.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
 std::optional<int64_t> ParseInt(const std::string& s, int64_t min, int64_t max) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -113,197 +58,6 @@ std::optional<int64_t> ParseInt(const std::string& s, int64_t min, int64_t max) 
 std::string Invalid(const std::string& what, const std::string& value, const std::string& hint) {
   return what + ": invalid value '" + value + "' (expected " + hint + ")";
 }
-
-// ---- Rendering ----
-
-// "250ms", "12.3s", "5m3s", "2h5m", "3d4h".
-std::string ShortDuration(int64_t ms) {
-  if (ms < 0) ms = 0;
-  auto s = [](int64_t v) { return std::to_string(v); };
-  if (ms < 1000) return s(ms) + "ms";
-  if (ms < 60'000) return s(ms / 1000) + "." + s(ms / 100 % 10) + "s";
-  if (ms < 3'600'000) return s(ms / 60'000) + "m" + s(ms / 1000 % 60) + "s";
-  if (ms < 86'400'000) return s(ms / 3'600'000) + "h" + s(ms / 60'000 % 60) + "m";
-  return s(ms / 86'400'000) + "d" + s(ms / 3'600'000 % 24) + "h";
-}
-
-// A JSON value as a table cell: null → "-", booleans → yes/no, strings as they are.
-std::string Text(const json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// j[key], or null when j is not an object or has no such key.
-const json& Field(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string Str(const json& j, const char* key) {
-  const json& v = Field(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-bool Flag(const json& j, const char* key, bool fallback = false) {
-  const json& v = Field(j, key);
-  return v.is_boolean() ? v.get<bool>() : fallback;
-}
-
-// A record time (FormatTimeUtc string) in local time.
-std::string LocalTime(const json& v) {
-  if (!v.is_string()) return Text(v);
-  auto t = ParseTime(v.get<std::string>());
-  if (!t.ok()) return v.get<std::string>();
-  std::time_t secs = static_cast<std::time_t>(*t / 1000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
-// Seconds (a JSON number) as a short duration.
-std::string Seconds(const json& v) {
-  if (!v.is_number()) return Text(v);
-  return ShortDuration(static_cast<int64_t>(v.get<double>() * 1000 + 0.5));
-}
-
-std::size_t DisplayWidth(const std::string& s) {
-  return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
-}
-
-std::string Truncate(const std::string& s, std::size_t max) {
-  if (DisplayWidth(s) <= max) return s;
-  std::size_t n = 0, chars = 0;
-  while (n < s.size() && chars < max - 3) {
-    ++n;
-    while (n < s.size() && (s[n] & 0xC0) == 0x80) ++n;
-    ++chars;
-  }
-  return s.substr(0, n) + "...";
-}
-
-// Aligned columns; `numeric` columns are right-aligned.
-class Table {
- public:
-  Table(std::vector<std::string> header, std::vector<bool> numeric) : numeric_(std::move(numeric)) {
-    rows_.push_back(std::move(header));
-  }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  void Print(std::ostream& out) const {
-    std::vector<std::size_t> width(rows_[0].size(), 0);
-    for (const auto& row : rows_) {
-      for (std::size_t c = 0; c < row.size(); ++c)
-        width[c] = std::max(width[c], DisplayWidth(row[c]));
-    }
-    for (const auto& row : rows_) {
-      std::string line;
-      for (std::size_t c = 0; c < row.size(); ++c) {
-        std::string pad(width[c] - DisplayWidth(row[c]), ' ');
-        if (c > 0) line += "  ";
-        line += numeric_[c] ? pad + row[c] : (c + 1 < row.size() ? row[c] + pad : row[c]);
-      }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      out << line << '\n';
-    }
-  }
-
- private:
-  std::vector<bool> numeric_;
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void PrintRecord(std::ostream& out, const json& job) {
-  std::vector<std::pair<std::string, std::string>> lines;
-  auto add = [&](const std::string& key, std::string value) { lines.emplace_back(key, value); };
-  for (const char* key : {"id", "type", "args", "state", "priority"})
-    add(key, Text(Field(job, key)));
-  add("attempts", Text(Field(job, "attempts")) + "/" + Text(Field(job, "max_attempts")));
-  for (const char* key : {"run_at", "created_at", "started_at", "finished_at"}) {
-    add(key, LocalTime(Field(job, key)));
-  }
-  add("duration", Seconds(Field(job, "duration")));
-  add("timeout", Seconds(Field(job, "timeout")));
-  add("unique_key", Text(Field(job, "unique_key")));
-  if (Flag(job, "cancel_requested")) add("cancel_requested", "yes");
-  for (const char* key : {"error", "result"}) {
-    std::string v = Str(job, key);
-    if (!v.empty() && v.back() == '\n') v.pop_back();
-    if (!v.empty()) add(key, v);
-  }
-  std::size_t width = 0;
-  for (const auto& [k, v] : lines) width = std::max(width, k.size() + 2);
-  for (const auto& [k, v] : lines) {
-    std::string value;
-    for (char c : v) value += c == '\n' ? "\n" + std::string(width, ' ') : std::string(1, c);
-    out << k << ':' << std::string(width - k.size() - 1, ' ') << value << '\n';
-  }
-}
-
-void PrintJobTable(std::ostream& out, const json& jobs) {
-  if (jobs.empty()) {
-    out << "no jobs\n";
-    return;
-  }
-  Table t({"ID", "TYPE", "STATE", "TRIES", "CREATED", "TOOK", "ARGS"},
-          {true, false, false, true, false, true, false});
-  for (const json& j : jobs) {
-    t.Add({Text(Field(j, "id")), Text(Field(j, "type")), Text(Field(j, "state")),
-           Text(Field(j, "attempts")) + "/" + Text(Field(j, "max_attempts")),
-           LocalTime(Field(j, "created_at")), Seconds(Field(j, "duration")),
-           Truncate(Str(j, "args"), kMaxArgsColumn)});
-  }
-  t.Print(out);
-}
-
-void PrintStats(std::ostream& out, const json& s) {
-  out << "torqued " << Text(Field(s, "version")) << ", protocol " << Text(Field(s, "protocol"))
-      << ", pid " << Text(Field(s, "pid")) << ", up " << Seconds(Field(s, "uptime")) << '\n';
-  const json& db = Field(s, "database");
-  out << "database " << Text(Field(db, "path")) << " (" << Text(Field(db, "size_bytes"))
-      << " bytes)\n";
-  const json& totals = Field(s, "totals");
-  out << "jobs submitted " << Text(Field(totals, "submitted")) << ", finished "
-      << Text(Field(totals, "finished")) << " since start\n";
-  const json& types = Field(s, "types");
-  if (!types.is_array() || types.empty()) return;
-  out << '\n';
-  Table t({"TYPE", "QUEUED", "DELAYED", "RUNNING", "DONE", "FAILED", "CANCELLED", "PAUSED"},
-          {false, true, true, true, true, true, true, false});
-  for (const json& ty : types) {
-    std::vector<std::string> row = {Text(Field(ty, "type"))};
-    for (const char* k :
-         {"queued", "delayed", "running", "done", "failed", "cancelled", "paused"}) {
-      row.push_back(Text(Field(ty, k)));
-    }
-    t.Add(std::move(row));
-  }
-  t.Print(out);
-}
-
-void PrintTypes(std::ostream& out, const json& types) {
-  Table t({"NAME", "HANDLER", "STATE", "WORKERS", "RUNNING", "QUEUED", "SCHEDULE", "ALIASES"},
-          {false, false, false, true, true, true, false, false});
-  for (const json& ty : types) {
-    std::string state = !Flag(ty, "active", true) ? "disabled"
-                        : Flag(ty, "paused")      ? "paused"
-                                                  : "active";
-    std::string aliases;
-    for (const json& a : Field(ty, "aliases")) {
-      aliases += (aliases.empty() ? "" : ",") + Text(a);
-    }
-    t.Add({Text(Field(ty, "name")), Text(Field(ty, "handler")), state,
-           Text(Field(ty, "concurrent")), Text(Field(ty, "running")), Text(Field(ty, "queued")),
-           Text(Field(ty, "schedule")), aliases.empty() ? "-" : aliases});
-  }
-  t.Print(out);
-}
-
-// ---- The command line ----
 
 // One run of torque-cli.
 class Cli {
@@ -370,7 +124,7 @@ int Cli::Run(const std::vector<std::string>& args) {
         return kExitOk;
       }
       if (version_) {
-        out_ << "torque-cli " << TORQUE_VERSION << " (protocol " << protocol::kVersion << ")\n";
+        out_ << ClientVersion() << '\n';
         return kExitOk;
       }
     } else if (command_.empty() && IsCommand(a)) {
@@ -442,7 +196,8 @@ std::optional<std::string> Cli::Option(const std::vector<std::string>& args, std
     if (value.empty() || !IsOneWord(value)) return Invalid(flag, value, "one word without blanks");
     submit_.unique = value;
   } else if (is("--type")) {
-    if (!IsTypeName(value)) return Invalid(flag, value, "a job type name [a-z][a-z0-9_]*");
+    if (!protocol::IsTypeName(value))
+      return Invalid(flag, value, "a job type name [a-z][a-z0-9_]*");
     filters_.push_back("type=" + value);
   } else if (is("--state")) {
     if (!ParseJobState(value))
@@ -482,7 +237,7 @@ int Cli::Dispatch() {
     }
   } else if (type) {
     if (positional_.size() != 1) return Usage(command_ + " needs one job type name");
-    if (!IsTypeName(positional_[0])) {
+    if (!protocol::IsTypeName(positional_[0])) {
       return Usage("invalid job type name '" + positional_[0] + "' (expected [a-z][a-z0-9_]*)");
     }
   } else if (!positional_.empty()) {
@@ -509,11 +264,11 @@ int Cli::Dispatch() {
     for (const std::string& f : filters_) line += " " + f;
     lines.push_back(line);
   }
-  auto confirm = [this](const json& job) {
-    if (quiet_) return;
-    std::string state = Text(Field(job, "state"));
-    if (Flag(job, "cancel_requested") && state == "running") state = "cancelling";
-    out_ << "job " << Text(Field(job, "id")) << ": " << state << '\n';
+  // Confirmations are left out with --quiet.
+  auto confirm = [this](void (*print)(std::ostream&, const json&)) {
+    return [this, print](const json& j) {
+      if (!quiet_) print(out_, j);
+    };
   };
   if (command_ == "status") {
     bool first = true;
@@ -523,14 +278,11 @@ int Cli::Dispatch() {
       PrintRecord(out_, job);
     });
   }
-  if (command_ == "cancel" || command_ == "retry") return Each(lines, confirm);
+  if (command_ == "cancel" || command_ == "retry") return Each(lines, confirm(PrintJobState));
   if (command_ == "list") return Each(lines, [this](const json& j) { PrintJobTable(out_, j); });
   if (command_ == "stats") return Each(lines, [this](const json& j) { PrintStats(out_, j); });
   if (command_ == "types") return Each(lines, [this](const json& j) { PrintTypes(out_, j); });
-  return Each(lines, [this](const json& j) {
-    if (quiet_) return;
-    out_ << Text(Field(j, "type")) << ": " << (Flag(j, "paused") ? "paused" : "resumed") << '\n';
-  });
+  return Each(lines, confirm(PrintPauseState));
 }
 
 std::optional<Client> Cli::Connect(int64_t timeout_ms, int& code) {
@@ -604,7 +356,7 @@ int Cli::Each(const std::vector<std::string>& lines, const std::function<void(co
 
 int Cli::Submit() {
   if (!have_name_) return Usage("missing job type name");
-  if (!IsTypeName(name_)) {
+  if (!protocol::IsTypeName(name_)) {
     return Usage("invalid job type name '" + name_ + "' (expected [a-z][a-z0-9_]*)");
   }
   if (submit_.delay && submit_.at) return Usage("--delay and --at cannot be used together");
@@ -692,11 +444,7 @@ int Cli::Ping() {
 }
 
 int Cli::Version() {
-  return Each({"VERSION"}, [this](const json& v) {
-    out_ << "torque-cli " << TORQUE_VERSION << " (protocol " << protocol::kVersion << ")\n"
-         << "torqued " << Text(Field(v, "version")) << " (protocol " << Text(Field(v, "protocol"))
-         << ")\n";
-  });
+  return Each({"VERSION"}, [this](const json& v) { PrintVersions(out_, v); });
 }
 
 }  // namespace

@@ -51,14 +51,6 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-bool IsTypeName(std::string_view w) {
-  if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;
-  for (char c : w) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return true;
-}
-
 bool IsVerbWord(std::string_view w) {
   if (w.empty()) return false;
   for (char c : w) {
@@ -356,6 +348,14 @@ std::string SingleLine(std::string_view text) {
 }
 
 }  // namespace
+
+bool IsTypeName(std::string_view w) {
+  if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;
+  for (char c : w) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
 
 const char* ErrorWordName(ErrorWord w) {
   switch (w) {

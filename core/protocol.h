@@ -90,6 +90,9 @@ struct ProtocolError {
   std::string text;
 };
 
+// Whether `word` can name a job type: [a-z][a-z0-9_]*.
+bool IsTypeName(std::string_view word);
+
 // Parses one request line (without its line ending). Never throws.
 std::variant<Request, ProtocolError> ParseRequest(std::string_view line);
 

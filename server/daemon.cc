@@ -121,6 +121,16 @@ int RunDaemon(const DaemonOptions& options) {
   }
   auto log = spdlog::default_logger();
   for (const auto& w : config.warnings) log->warn("config: {}", w.ToString());
+  for (const auto& [name, t] : config.types) {
+    if (!t.active) continue;
+    if (!t.schedule.empty()) {
+      log->warn("job type {}: schedule '{}' is not run by this version; the type runs on request",
+                name, t.schedule);
+    }
+    if (!t.notify_success.empty() || !t.notify_fail.empty()) {
+      log->warn("job type {}: notifications are not sent by this version", name);
+    }
+  }
 
   // Lock.
   const std::string pid_path = options.pid_file.empty() ? config.server.pid_file : options.pid_file;

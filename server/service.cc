@@ -157,21 +157,22 @@ void Service::Submit(const protocol::Request& req, const PeerInfo& peer, Reply r
   const TimeMs run_at = job.run_at;
   std::vector<NewJob> batch;
   batch.push_back(std::move(job));
+  // For the log: "hello world" (the command as the type saw it).
+  std::string what = req.args.empty() ? type->name : type->name + " " + req.args;
   store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), type_name = type->name,
-                                        args = req.args, peer, run_at](auto result) {
+                                        what = std::move(what), peer, run_at](auto result) {
     if (!result.ok()) {
-      log_->error("job {} {} from uid {} pid {} NOT accepted: {}", type_name, args, peer.uid,
-                  peer.pid, result.status().message());
+      log_->error("job '{}' from uid {} pid {} NOT accepted: {}", what, peer.uid, peer.pid,
+                  result.status().message());
       return reply(StoreErrorReply(result.status()));
     }
     const InsertResult& r = result->front();
     if (r.existing) {
-      log_->info("job {} {} from uid {} pid {} coalesced with job {}", type_name, args, peer.uid,
-                 peer.pid, r.id);
+      log_->info("job '{}' from uid {} pid {} coalesced with job {}", what, peer.uid, peer.pid,
+                 r.id);
     } else {
       ++submitted_;
-      log_->info("job {} accepted: {} {} (uid {} pid {})", r.id, type_name, args, peer.uid,
-                 peer.pid);
+      log_->info("job {} accepted: {} (uid {} pid {})", r.id, what, peer.uid, peer.pid);
       dispatcher_.Notify(type_name, run_at);
     }
     reply(protocol::FormatAck(r.id, r.existing));

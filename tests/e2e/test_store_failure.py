@@ -73,21 +73,21 @@ class StoreFailureTest(DaemonTest):
         self.assertRegex(c.call("hello after"), r"^ACK \d+$")
         self.assertIn("NOT accepted", d.log_text())
 
-    def test_read_only_database_answers_err_store(self):
-        d = self.start_on_tmpfs(size="8m")
-        c = d.conn()
-        c.call("PAUSE hello")
-        acked = [int(c.call("hello before")[4:])]
-        full = os.path.join(self.tmp, "full")
-        r = subprocess.run(["nsenter", "-t", str(d.proc.pid), "-m", "mount", "-o", "remount,ro",
-                            full], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        for i in range(3):
-            reply = c.call(f"hello ro{i}")
-            self.assertTrue(reply.startswith("ERR store "), reply)
-        self.assertEqual(c.call("PING"), "OK pong")
-        self.assert_all_acked_stored(c, acked)
-        self.assertTrue(d.alive())
+    def test_read_only_database_refuses_to_start_with_the_reason(self):
+        # A database on a read-only file system cannot take a single job: torqued
+        # says why and exits (74) instead of serving and failing every submission.
+        ro = os.path.join(self.tmp, "ro")
+        os.mkdir(ro)
+        d = self.daemon("[job hello]\ncommand = true\n",
+                        server_ini=f"database = {ro}/torque.db\n")
+        self.assertRegex(d.conn().call("hello"), r"^ACK \d+$")
+        self.assertEqual(d.stop(), 0)
+        d.wrapper = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                     'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"', ro]
+        d.start(wait=False)
+        self.assertEqual(d.proc.wait(timeout=30), 74, d.log_text())
+        self.assertIn("cannot open the database", d.log_text())
+        self.assertIn("read-only file system", d.log_text().lower())
 
 
 if __name__ == "__main__":

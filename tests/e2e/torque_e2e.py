@@ -78,6 +78,7 @@ class Daemon:
                 shutdown_grace = 5s
                 """) + textwrap.dedent(server_ini) + "\n" + textwrap.dedent(jobs_ini))
         self.proc = None
+        self.conns = []
 
     def env(self):
         env = dict(os.environ)
@@ -86,10 +87,10 @@ class Daemon:
         return env
 
     def start(self, *extra, wait=True):
-        self.proc = subprocess.Popen(
-            self.wrapper + [TORQUED, "--config", self.config, "--fg", *extra],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.root, "stderr.log"), "ab"),
-            env=self.env())
+        with open(os.path.join(self.root, "stderr.log"), "ab") as stderr:
+            self.proc = subprocess.Popen(
+                self.wrapper + [TORQUED, "--config", self.config, "--fg", *extra],
+                stdout=subprocess.DEVNULL, stderr=stderr, env=self.env())
         if wait:
             wait_for(self.ready, what="torqued to answer PING")
         return self
@@ -97,13 +98,15 @@ class Daemon:
     def ready(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"torqued exited with {self.proc.returncode}:\n{self.log_text()}")
+        c = None
         try:
             c = Conn(self.socket, timeout=2)
-            ok = c.call("PING") == "OK pong"
-            c.close()
-            return ok
+            return c.call("PING") == "OK pong"
         except OSError:
             return False
+        finally:
+            if c:
+                c.close()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -119,6 +122,7 @@ class Daemon:
         return self.proc.returncode
 
     def log_text(self):
+        """The log file, then what torqued wrote to stderr outside of it."""
         text = ""
         for name in (self.log, os.path.join(self.root, "stderr.log")):
             try:
@@ -129,7 +133,10 @@ class Daemon:
         return text
 
     def conn(self):
-        return Conn(self.socket)
+        """A new connection, closed at the end of the test."""
+        c = Conn(self.socket)
+        self.conns.append(c)
+        return c
 
     def cli(self, *args, timeout=60, env=None):
         """Runs the real torque-cli; returns CompletedProcess (text)."""
@@ -150,6 +157,8 @@ class DaemonTest(unittest.TestCase):
 
     def tearDown(self):
         for d in self.daemons:
+            for c in d.conns:
+                c.close()
             if d.alive():
                 d.proc.send_signal(signal.SIGKILL)
                 d.proc.wait()

@@ -1,0 +1,93 @@
+// SqliteStore's SQL: the two connections' prepared statements and each operation's body.
+// Private to sqlite_store.cc and sqlite_ops.cc.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server/sqlite_store.h"
+
+namespace torque::server {
+
+// The write connection and its statements; used only by the writer thread (and by
+// Open before that thread starts). Methods run inside the batch transaction; SQLite
+// errors are thrown (the store catches them).
+struct SqliteStore::Writer {
+  explicit Writer(SQLite::Database d);
+
+  // Runs a statement without parameters (begin, commit, the savepoint ones).
+  void Exec(SQLite::Statement& s);
+
+  // kNotFound when there is no job `id`.
+  Status Load(JobId id, Job* job);
+  // The error for a conditional update of a running job that changed nothing.
+  Status NotRunning(JobId id);
+
+  // Each method may run again when its batch is retried: it starts from empty outputs.
+  Status Insert(const std::vector<NewJob>& jobs, std::vector<InsertResult>* out);
+  Status Claim(const std::string& type, int n, TimeMs now, std::vector<Job>* out);
+  Status Finish(JobId id, const Outcome& o);
+  Status Requeue(JobId id, TimeMs now, bool count_interruption);
+  Status Cancel(JobId id, TimeMs now, Job* out);
+  Status Retry(JobId id, TimeMs now, int extra_attempts, Job* out);
+  Status SetPaused(const std::string& type, bool paused);
+  Status Recover(TimeMs now, int crash_retries, RecoveryReport* out);
+  // Deletes up to `limit` jobs that finished before `before`; `changed` says how many.
+  Status Purge(TimeMs before, int64_t limit, int* changed);
+
+  SQLite::Database db;
+  bool synchronous_full = true;  // what PRAGMA synchronous is set to now
+  SQLite::Statement begin;
+  SQLite::Statement commit;
+  SQLite::Statement savepoint;
+  SQLite::Statement release;
+  SQLite::Statement rollback_to;
+  SQLite::Statement get;
+  SQLite::Statement find_unique;
+  SQLite::Statement insert;
+  SQLite::Statement claim;
+  SQLite::Statement finish;
+  SQLite::Statement finish_retry;
+  SQLite::Statement requeue;
+  SQLite::Statement cancel_queued;
+  SQLite::Statement cancel_running;
+  SQLite::Statement retry;
+  SQLite::Statement set_paused;
+  SQLite::Statement running;
+  SQLite::Statement give_up;
+  SQLite::Statement recover;
+  SQLite::Statement purge;
+};
+
+// The read connection and its statements; used under SqliteStore::read_mu_. SQLite
+// errors are thrown (SqliteStore::Read catches them).
+struct SqliteStore::Reader {
+  explicit Reader(SQLite::Database d);
+
+  Status NextRunAt(const std::string& type, std::optional<TimeMs>* out);
+  // kNotFound when there is no job `id`.
+  Status Get(JobId id, Job* out);
+  Status List(const ListFilter& filter, std::vector<Job>* out);
+  Status Counts(TimeMs now, std::vector<TypeCounts>* out);
+  Status PausedTypes(std::set<std::string>* out);
+
+  // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
+  SQLite::Statement& ListStatement(int mask);
+
+  SQLite::Database db;
+  SQLite::Statement get;
+  SQLite::Statement next_run;
+  SQLite::Statement counts;
+  SQLite::Statement delayed;
+  SQLite::Statement paused;
+  std::map<int, std::unique_ptr<SQLite::Statement>> lists;
+};
+
+}  // namespace torque::server
