@@ -136,6 +136,18 @@ class CliTest(DaemonTest):
         self.assertIn("already running", r.stderr)
         self.assertTrue(self.d.alive())
 
+    def test_second_daemon_on_same_database_refuses(self):
+        other = os.path.join(self.tmp, "other.ini")
+        with open(other, "w") as f:
+            f.write(f"[server]\nsocket = {self.tmp}/other.sock\ndatabase = {self.d.database}\n"
+                    f"pid_file = {self.tmp}/other.pid\nlog_file = {self.tmp}/other.log\n")
+        r = subprocess.run([TORQUED, "--config", other, "--fg"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 75)
+        self.assertIn(f"database {self.d.database} is in use by another torqued (pid "
+                      f"{self.d.proc.pid})", r.stderr)
+        self.assertEqual(self.d.cli("ping").returncode, 0)
+
     def status(self, job):
         return json.loads(self.d.cli("--json", "status", str(job)).stdout)
 
