@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include "server/daemon.h"
 
@@ -28,5 +29,7 @@ int main(int argc, char** argv) {
   }
   options.verbosity = debug ? 2 : verbose ? 1 : quiet ? -1 : 0;
   if (check_config) return CheckConfig(options, std::cout, std::cerr);
-  return RunDaemon(options);
+  int rc = RunDaemon(options);
+  spdlog::shutdown();  // flushes the log
+  return rc;
 }
