@@ -145,6 +145,9 @@ int RunDaemon(const DaemonOptions& options) {
     return kExitConfig;
   }
   SystemClock clock;
+  // Declared before the store: its last callbacks may still post replies while it closes.
+  boost::asio::io_context io;
+  IoMailbox mailbox(io);
   auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
   if (!opened.ok()) {
     log->error("cannot open the database: {}", opened.status().message());
@@ -172,7 +175,6 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   // Serve.
-  boost::asio::io_context io;
   Service* service_ptr = nullptr;
   DispatcherOptions dopts;
   dopts.socket_path = config.server.socket;
@@ -185,7 +187,7 @@ int RunDaemon(const DaemonOptions& options) {
   Service service(*store, dispatcher, config, clock, io.get_executor(),
                   ServiceInfo{config.server.database, clock.Now()});
   service_ptr = &service;
-  SocketServer server(io, service);
+  SocketServer server(io, service, mailbox);
   if (Status s = server.Listen(config.server); !s.ok()) {
     log->error("{}", s.message());
     return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
@@ -236,7 +238,9 @@ int RunDaemon(const DaemonOptions& options) {
   io.run();
   if (drain.joinable()) drain.join();
   if (purge_worker.joinable()) purge_worker.join();
-  log->info("torqued stopped");
+  SqliteStoreStats st = store->stats();
+  log->info("torqued stopped; {} database commits ({} synced) carried {} writes", st.commits,
+            st.synced_commits, st.ops);
   return kExitOk;
 }
 

@@ -93,9 +93,14 @@ void Dispatcher::Notify(const std::string& type, TimeMs run_at) {
   if (run_at <= clock_.Now()) {
     q.ready = true;
     ++q.notified;
+    // Paused, or no free worker: resuming or a finishing job wakes the loop anyway.
+    if (q.paused || q.free_slots() <= 0) return;
   } else if (!q.next_at || run_at < *q.next_at) {
     q.next_at = run_at;
+  } else {
+    return;  // an earlier wake-up is already armed
   }
+  if (dirty_) return;  // the loop has not seen the last wake-up yet
   dirty_ = true;
   cv_.notify_one();
 }

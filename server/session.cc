@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,8 +9,8 @@
 
 namespace torque::server {
 
-Session::Session(Socket socket, Service& service)
-    : socket_(std::move(socket)), service_(service), reader_(protocol::kMaxLine) {
+Session::Session(Socket socket, Service& service, IoMailbox& mailbox)
+    : socket_(std::move(socket)), service_(service), mailbox_(mailbox), reader_(protocol::kMaxLine) {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -74,8 +73,7 @@ void Session::HandleLines() {
     auto self = shared_from_this();
     service_.Handle(std::get<protocol::Request>(parsed), peer_,
                     [self, seq](std::string reply) {
-                      auto executor = self->socket_.get_executor();
-                      boost::asio::dispatch(executor, [self, seq, reply = std::move(reply)]() mutable {
+                      self->mailbox_.Run([self, seq, reply = std::move(reply)]() mutable {
                         self->Deliver(seq, std::move(reply));
                       });
                     });

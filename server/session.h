@@ -11,6 +11,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include "core/line_reader.h"
+#include "server/io_mailbox.h"
 #include "server/service.h"
 
 namespace torque::server {
@@ -27,7 +28,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMaxPendingReplies = 4096;
   static constexpr std::size_t kMaxUnsentBytes = 4 << 20;
 
-  Session(Socket socket, Service& service);
+  // Replies finished on other threads come back through `mailbox`.
+  Session(Socket socket, Service& service, IoMailbox& mailbox);
   void Start();
   // Closes the connection now (shutdown).
   void Close();
@@ -43,6 +45,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Socket socket_;
   Service& service_;
+  IoMailbox& mailbox_;
   PeerInfo peer_;
   protocol::LineReader reader_;
   std::array<char, 64 * 1024> buf_;

@@ -17,8 +17,8 @@ namespace torque::server {
 
 using boost::asio::local::stream_protocol;
 
-SocketServer::SocketServer(boost::asio::io_context& io, Service& service)
-    : io_(io), service_(service), acceptor_(io) {}
+SocketServer::SocketServer(boost::asio::io_context& io, Service& service, IoMailbox& mailbox)
+    : io_(io), service_(service), mailbox_(mailbox), acceptor_(io) {}
 
 SocketServer::~SocketServer() { StopAccepting(); }
 
@@ -73,7 +73,7 @@ void SocketServer::Accept() {
       // EMFILE and friends: keep serving the connections we have.
       spdlog::warn("accept on {} failed: {}", path_, ec.message());
     } else {
-      auto session = std::make_shared<Session>(std::move(socket), service_);
+      auto session = std::make_shared<Session>(std::move(socket), service_, mailbox_);
       sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
       sessions_.push_back(session);
       session->Start();

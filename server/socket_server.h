@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "server/io_mailbox.h"
 #include "server/service.h"
 
 namespace torque::server {
@@ -19,7 +20,7 @@ class Session;
 // Accepts connections and starts a Session for each. Runs on the io_context thread.
 class SocketServer {
  public:
-  SocketServer(boost::asio::io_context& io, Service& service);
+  SocketServer(boost::asio::io_context& io, Service& service, IoMailbox& mailbox);
   ~SocketServer();
 
   // Binds `config.socket` with `socket_mode` and `socket_group`. A stale socket
@@ -35,6 +36,7 @@ class SocketServer {
 
   boost::asio::io_context& io_;
   Service& service_;
+  IoMailbox& mailbox_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
   std::list<std::weak_ptr<Session>> sessions_;

@@ -180,11 +180,13 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::Enqueue(Op op) {
+  bool wake;
   {
     std::lock_guard lock(queue_mu_);
     queue_.push_back(std::move(op));
+    wake = writer_idle_;  // a busy or lingering writer looks at the queue by itself
   }
-  queue_cv_.notify_one();
+  if (wake) queue_cv_.notify_one();
 }
 
 Status SqliteStore::WriteAndWait(bool durable, bool savepoint,
@@ -202,15 +204,42 @@ Status SqliteStore::WriteAndWait(bool durable, bool savepoint,
 
 void SqliteStore::WriterLoop() {
   std::deque<Op> batch;
+  size_t last_batch = 0;
+  std::chrono::microseconds last_commit{0};
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
+      writer_idle_ = true;
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      writer_idle_ = false;
       if (queue_.empty()) return;  // stopping, and every op has run
+      // Only a slow commit (a real disk's fsync) is worth waiting for more writers;
+      // where commits are fast, waiting costs more than the fsync it saves.
+      if (last_batch > 1 && last_commit >= kLingerMinCommit) Linger(lock, last_commit / 4);
       batch.swap(queue_);
     }
+    const auto start = std::chrono::steady_clock::now();
     RunBatch(batch);
+    last_commit = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    last_batch = batch.size();
     batch.clear();
+  }
+}
+
+void SqliteStore::Linger(std::unique_lock<std::mutex>& lock, std::chrono::microseconds most) {
+  // Several writers shared the last commit. The ones it just acknowledged are about
+  // to send their next request; waiting for them while requests keep arriving lets
+  // one commit (one fsync) carry them all, instead of batches settling into halves
+  // that alternate. A single writer never waits here.
+  // Enqueue does not wake a lingering writer: it naps and counts.
+  const auto deadline = std::chrono::steady_clock::now() + std::min(most, kLingerMax);
+  for (size_t seen = queue_.size(); !stopping_;) {
+    lock.unlock();
+    std::this_thread::sleep_for(kLingerIdle);
+    lock.lock();
+    if (queue_.size() == seen || std::chrono::steady_clock::now() >= deadline) return;
+    seen = queue_.size();
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -97,6 +98,13 @@ class SqliteStore : public Store {
   // Enqueues an op and waits for its completion.
   Status WriteAndWait(bool durable, bool savepoint, std::function<Status(Writer&)> apply);
   void WriterLoop();
+  // Before a batch: waits up to `most` while more ops arrive (see the definition).
+  void Linger(std::unique_lock<std::mutex>& lock, std::chrono::microseconds most);
+  // Linger only after commits this slow; it ends when no op arrived for kLingerIdle,
+  // or after kLingerMax in all.
+  static constexpr std::chrono::microseconds kLingerMinCommit{1000};
+  static constexpr std::chrono::microseconds kLingerIdle{50};
+  static constexpr std::chrono::microseconds kLingerMax{1000};
   void RunBatch(std::deque<Op>& batch);
   // Runs `body` on the read connection under its mutex; SQLite errors become kIoError.
   Status Read(const std::function<Status(Reader&)>& body);
@@ -111,6 +119,7 @@ class SqliteStore : public Store {
   std::condition_variable queue_cv_;
   std::deque<Op> queue_;   // guarded by queue_mu_
   bool stopping_ = false;  // guarded by queue_mu_
+  bool writer_idle_ = false;  // guarded by queue_mu_: the writer waits for work
 
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> synced_commits_{0};
