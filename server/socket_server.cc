@@ -18,7 +18,7 @@ namespace torque::server {
 using boost::asio::local::stream_protocol;
 
 SocketServer::SocketServer(boost::asio::io_context& io, Service& service, IoMailbox& mailbox)
-    : io_(io), service_(service), mailbox_(mailbox), acceptor_(io) {}
+    : io_(io), service_(service), mailbox_(mailbox), acceptor_(io), retry_(io) {}
 
 SocketServer::~SocketServer() { StopAccepting(); }
 
@@ -70,8 +70,13 @@ void SocketServer::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, stream_protocol::socket socket) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      // EMFILE and friends: keep serving the connections we have.
-      spdlog::warn("accept on {} failed: {}", path_, ec.message());
+      // EMFILE and friends: keep serving the connections we have, try again shortly.
+      spdlog::warn("accept on {} failed: {}; retrying in 100ms", path_, ec.message());
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
     } else {
       auto session = std::make_shared<Session>(std::move(socket), service_, mailbox_);
       sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
@@ -86,6 +91,7 @@ void SocketServer::StopAccepting() {
   if (!acceptor_.is_open()) return;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  retry_.cancel();
   if (!path_.empty()) unlink(path_.c_str());
 }
 

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/config.h"
 #include "core/status.h"
@@ -38,6 +39,7 @@ class SocketServer {
   Service& service_;
   IoMailbox& mailbox_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // after a failed accept (EMFILE, ENFILE, ...)
   std::string path_;
   std::list<std::weak_ptr<Session>> sessions_;
 };

@@ -21,6 +21,38 @@ active = false
 """
 
 
+class FileLimitTest(DaemonTest):
+    def test_running_out_of_descriptors_delays_new_clients_only(self):
+        # With 48 descriptors torqued cannot accept 80 clients at once; the ones it holds
+        # keep working, and the others are served once some leave.
+        d = self.daemon(JOBS, start=False, wrapper=["prlimit", "--nofile=48:48"])
+        d.start()
+        conns = [Conn(d.socket, timeout=30) for _ in range(80)]
+        for c in conns:
+            c.send("PING\n")
+        served, waiting = [], []
+        for c in conns:
+            # Once one goes unanswered, the later ones (accepted in order) are too.
+            c.sock.settimeout(30 if not served else 0.5 if not waiting else 0.05)
+            try:
+                self.assertEqual(c.line(), "OK pong")
+                served.append(c)
+            except socket.timeout:
+                waiting.append(c)
+        self.assertTrue(served)
+        self.assertTrue(waiting, "the descriptor limit was never reached")
+        self.assertRegex(served[0].call("hello still"), r"^ACK \d+$")
+        for c in served[1:]:
+            c.close()
+        for c in waiting:
+            c.sock.settimeout(30)
+            self.assertEqual(c.line(), "OK pong")
+            c.close()
+        served[0].close()
+        self.assertIn("retrying in 100ms", d.log_text())
+        self.assertTrue(d.alive())
+
+
 class ProtocolTest(DaemonTest):
     def setUp(self):
         super().setUp()
