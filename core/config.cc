@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/config_values.h"
+#include "core/schedule.h"
 #include "core/embedded.h"
 #include "core/handler_catalog.h"
 #include "core/ini_reader.h"
@@ -334,6 +335,10 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       }
     } else if (key == "schedule") {
       t.schedule = v;
+      if (!v.empty()) {
+        auto parsed = Schedule::Parse(v);
+        if (!parsed.ok()) s = Fail(item, parsed.status().message());
+      }
     } else if (key == "retries") {
       s = ToInt(item, 0, 1000, t.retries);
     } else if (key == "retry_delay") {

@@ -429,6 +429,10 @@ TEST(ConfigTest, InvalidValues) {
   const Case cases[] = {
       {"[job x]\nretries = abc\n",
        "user.ini:2: job type 'x': key 'retries': expected an integer 0..1000, got 'abc'"},
+      {"[job x]\nschedule = hour=25\n",
+       "user.ini:2: job type 'x': key 'schedule': hour='25': 25 is out of range 0-23"},
+      {"[TORQUE]\njob.x.schedule = minute=* \"day=3rd sun\n",
+       "user.ini:2: job type 'x': key 'schedule': unterminated double quote at column 10"},
       {"[job x]\nretries = 1001\n",
        "user.ini:2: job type 'x': key 'retries': expected an integer 0..1000, got '1001'"},
       {"[job x]\nconcurrent = 1025\n",
