@@ -228,8 +228,9 @@ void PrintStats(std::ostream& out, const json& s) {
 }
 
 void PrintTypes(std::ostream& out, const json& types) {
-  Table t({"NAME", "HANDLER", "STATE", "WORKERS", "RUNNING", "QUEUED", "SCHEDULE", "ALIASES"},
-          {false, false, false, true, true, true, false, false});
+  Table t({"NAME", "HANDLER", "STATE", "WORKERS", "RUNNING", "QUEUED", "SCHEDULE", "NEXT",
+           "ALIASES"},
+          {false, false, false, true, true, true, false, false, false});
   for (const json& ty : types) {
     std::string state = !Flag(ty, "active", true) ? "disabled"
                         : Flag(ty, "paused")      ? "paused"
@@ -240,7 +241,8 @@ void PrintTypes(std::ostream& out, const json& types) {
     }
     t.Add({Text(Field(ty, "name")), Text(Field(ty, "handler")), state,
            Text(Field(ty, "concurrent")), Text(Field(ty, "running")), Text(Field(ty, "queued")),
-           Text(Field(ty, "schedule")), aliases.empty() ? "-" : aliases});
+           Text(Field(ty, "schedule")), Text(Field(ty, "next_fire")),
+           aliases.empty() ? "-" : aliases});
   }
   t.Print(out);
 }

@@ -10,12 +10,15 @@ function(torque_embed name)
     string(REGEX REPLACE "^torque_" "" E_FUNCTION ${name})
   endif()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}_embedded.cc)
+  # A ';' in a command argument would split it; EmbedScript.cmake splits at '|'.
+  string(REPLACE ";" "|" files_arg "${E_FILES}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DNAME=${E_FUNCTION} -DOUT=${out} "-DFILES=${E_FILES}"
+    COMMAND ${CMAKE_COMMAND} -DNAME=${E_FUNCTION} -DOUT=${out} "-DFILES=${files_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake
     DEPENDS ${E_FILES} ${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake
-    COMMENT "Embedding ${name}")
+    COMMENT "Embedding ${name}"
+    VERBATIM)
   add_library(${name} STATIC ${out})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
 endfunction()

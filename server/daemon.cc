@@ -17,6 +17,7 @@
 #include "server/dispatcher.h"
 #include "server/logging.h"
 #include "server/pid_file.h"
+#include "server/scheduler.h"
 #include "server/service.h"
 #include "server/socket_server.h"
 #include "server/sqlite_store.h"
@@ -73,6 +74,17 @@ void SchedulePurge(boost::asio::steady_timer& timer, Store& store, const Clock& 
   });
 }
 
+// apscheduler.misfire_grace_time from [TORQUE] (seconds, as in pyrotorque), else 7 s.
+Result<DurationMs> MisfireGrace(const Config& config) {
+  auto it = config.torque_globals.find("apscheduler.misfire_grace_time");
+  if (it == config.torque_globals.end()) return SchedulerOptions().misfire_grace;
+  auto grace = ParseDuration(it->second.value);
+  if (!grace.ok()) {
+    return Status::InvalidArgument("apscheduler.misfire_grace_time: " + grace.status().message());
+  }
+  return *grace;
+}
+
 }  // namespace
 
 int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& err) {
@@ -84,6 +96,10 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
   for (const auto& w : config->warnings) err << "torqued: warning: " << w.ToString() << "\n";
   if (auto handlers = MakeHandlers(*config); !handlers.ok()) {
     err << "torqued: invalid configuration: " << handlers.status().message() << "\n";
+    return 1;
+  }
+  if (auto grace = MisfireGrace(*config); !grace.ok()) {
+    err << "torqued: invalid configuration: " << grace.status().message() << "\n";
     return 1;
   }
   out << "files:";
@@ -123,10 +139,6 @@ int RunDaemon(const DaemonOptions& options) {
   for (const auto& w : config.warnings) log->warn("config: {}", w.ToString());
   for (const auto& [name, t] : config.types) {
     if (!t.active) continue;
-    if (!t.schedule.empty()) {
-      log->warn("job type {}: schedule '{}' is not run by this version; the type runs on request",
-                name, t.schedule);
-    }
     if (!t.notify_success.empty() || !t.notify_fail.empty()) {
       log->warn("job type {}: notifications are not sent by this version", name);
     }
@@ -184,8 +196,24 @@ int RunDaemon(const DaemonOptions& options) {
   };
   Dispatcher dispatcher(*store, clock, dopts);
   dispatcher.Configure(config, std::move(*handlers), std::move(*paused));
+  auto misfire_grace = MisfireGrace(config);
+  if (!misfire_grace.ok()) {
+    log->error("invalid configuration: {}", misfire_grace.status().message());
+    return kExitConfig;
+  }
+  SchedulerOptions sopts;
+  sopts.misfire_grace = *misfire_grace;
+  sopts.on_fired = [&dispatcher, &clock](const std::string& type, JobId, bool existing) {
+    if (!existing) dispatcher.Notify(type, clock.Now());
+  };
+  Scheduler scheduler(*store, clock, sopts);
+  if (Status s = scheduler.Configure(config); !s.ok()) {
+    log->error("invalid configuration: {}", s.message());
+    return kExitConfig;
+  }
   Service service(*store, dispatcher, config, clock, io.get_executor(),
                   ServiceInfo{config.server.database, clock.Now()});
+  service.SetNextFire([&scheduler](const std::string& type) { return scheduler.NextFire(type); });
   service_ptr = &service;
   SocketServer server(io, service, mailbox);
   if (Status s = server.Listen(config.server); !s.ok()) {
@@ -193,6 +221,7 @@ int RunDaemon(const DaemonOptions& options) {
     return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
   }
   dispatcher.Start();
+  scheduler.Start();
 
   std::signal(SIGPIPE, SIG_IGN);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -214,6 +243,7 @@ int RunDaemon(const DaemonOptions& options) {
       server.StopAccepting();
       service.BeginShutdown();
       drain = std::thread([&] {
+        scheduler.Stop();
         dispatcher.Stop(config.server.shutdown_grace);
         boost::asio::post(io, [&] {
           server.CloseSessions();

@@ -306,6 +306,8 @@ std::string Service::Types() {
       if (c.type == name) queued = c.queued;
     }
     TypeRuntime rt = dispatcher_.Runtime(name);
+    std::optional<TimeMs> next_fire;
+    if (next_fire_ && !t.schedule.empty()) next_fire = next_fire_(name);
     list.push_back({{"name", name},
                     {"handler", t.handler},
                     {"active", t.active},
@@ -315,6 +317,7 @@ std::string Service::Types() {
                     {"running", rt.running},
                     {"queued", queued},
                     {"schedule", t.schedule.empty() ? Json(nullptr) : Json(t.schedule)},
+                    {"next_fire", next_fire ? Json(FormatTimeUtc(*next_fire)) : Json(nullptr)},
                     {"retries", t.retries},
                     {"timeout", t.timeout == 0 ? Json(nullptr) : Json(t.timeout / 1000.0)},
                     {"priority", t.priority},

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -48,6 +49,10 @@ class Service {
   // A job reached a final state: answers its waiters. Any thread.
   void OnFinal(const Job& job);
 
+  // When a scheduled type fires next (TYPES' next_fire). Call before serving.
+  using NextFire = std::function<std::optional<TimeMs>(const std::string& type)>;
+  void SetNextFire(NextFire next_fire) { next_fire_ = std::move(next_fire); }
+
   // From now on submissions get "ERR shutdown"; pending waits get "ERR shutdown".
   void BeginShutdown();
 
@@ -72,6 +77,7 @@ class Service {
   const Clock& clock_;
   boost::asio::any_io_executor timers_;
   ServiceInfo info_;
+  NextFire next_fire_;
   std::shared_ptr<spdlog::logger> log_;
   boost::asio::thread_pool blocking_{2};
 

@@ -135,6 +135,9 @@ SqliteStore::Writer::Writer(SQLite::Database d)
       set_paused(db,
                  "INSERT INTO type_state (type, paused) VALUES (?1, ?2) "
                  "ON CONFLICT (type) DO UPDATE SET paused = excluded.paused"),
+      set_fire(db,
+               "INSERT INTO schedules (type, last_fire) VALUES (?1, ?2) "
+               "ON CONFLICT (type) DO UPDATE SET last_fire = excluded.last_fire"),
       // "state <> 'queued'" repeats the condition of the partial index jobs_finished.
       running(db,
               "SELECT id, interruptions FROM jobs WHERE state <> 'queued' AND state = 'running'"),
@@ -254,6 +257,11 @@ Status SqliteStore::Writer::SetPaused(const std::string& type, bool paused) {
   return Status::Ok();
 }
 
+Status SqliteStore::Writer::SetScheduleFire(const std::string& type, TimeMs fire_time) {
+  Use(set_fire, type, fire_time)->exec();
+  return Status::Ok();
+}
+
 Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, RecoveryReport* out) {
   *out = RecoveryReport();
   std::vector<std::pair<JobId, int>> jobs;
@@ -293,7 +301,8 @@ SqliteStore::Reader::Reader(SQLite::Database d)
       delayed(db,
               "SELECT type, COUNT(*) FROM jobs INDEXED BY jobs_next_run "
               "WHERE state = 'queued' AND run_at > ?1 GROUP BY type"),
-      paused(db, "SELECT type FROM type_state WHERE paused = 1") {}
+      paused(db, "SELECT type FROM type_state WHERE paused = 1"),
+      fires(db, "SELECT type, last_fire FROM schedules") {}
 
 SQLite::Statement& SqliteStore::Reader::ListStatement(int mask) {
   auto& s = lists[mask];
@@ -366,6 +375,12 @@ Status SqliteStore::Reader::Counts(TimeMs now, std::vector<TypeCounts>* out) {
 Status SqliteStore::Reader::PausedTypes(std::set<std::string>* out) {
   Use q(paused);
   while (q->executeStep()) out->insert(q->getColumn(0).getString());
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::ScheduleFires(std::map<std::string, TimeMs>* out) {
+  Use q(fires);
+  while (q->executeStep()) (*out)[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
   return Status::Ok();
 }
 

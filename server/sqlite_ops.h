@@ -38,6 +38,7 @@ struct SqliteStore::Writer {
   Status Cancel(JobId id, TimeMs now, Job* out);
   Status Retry(JobId id, TimeMs now, int extra_attempts, Job* out);
   Status SetPaused(const std::string& type, bool paused);
+  Status SetScheduleFire(const std::string& type, TimeMs fire_time);
   Status Recover(TimeMs now, int crash_retries, RecoveryReport* out);
   // Deletes up to `limit` jobs that finished before `before`; `changed` says how many.
   Status Purge(TimeMs before, int64_t limit, int* changed);
@@ -60,6 +61,7 @@ struct SqliteStore::Writer {
   SQLite::Statement cancel_running;
   SQLite::Statement retry;
   SQLite::Statement set_paused;
+  SQLite::Statement set_fire;
   SQLite::Statement running;
   SQLite::Statement give_up;
   SQLite::Statement recover;
@@ -77,6 +79,7 @@ struct SqliteStore::Reader {
   Status List(const ListFilter& filter, std::vector<Job>* out);
   Status Counts(TimeMs now, std::vector<TypeCounts>* out);
   Status PausedTypes(std::set<std::string>* out);
+  Status ScheduleFires(std::map<std::string, TimeMs>* out);
 
   // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
   SQLite::Statement& ListStatement(int mask);
@@ -87,6 +90,7 @@ struct SqliteStore::Reader {
   SQLite::Statement counts;
   SQLite::Statement delayed;
   SQLite::Statement paused;
+  SQLite::Statement fires;
   std::map<int, std::unique_ptr<SQLite::Statement>> lists;
 };
 

@@ -391,6 +391,32 @@ Result<std::set<std::string>> SqliteStore::PausedTypes() {
   return types;
 }
 
+Result<std::map<std::string, TimeMs>> SqliteStore::ScheduleFires() {
+  std::map<std::string, TimeMs> fires;
+  Status st = Read([&](Reader& r) { return r.ScheduleFires(&fires); });
+  if (!st.ok()) return st;
+  return fires;
+}
+
+Result<InsertResult> SqliteStore::Fire(const std::string& type, TimeMs fire_time, NewJob job) {
+  std::vector<NewJob> jobs;
+  jobs.push_back(std::move(job));
+  std::vector<InsertResult> out;
+  Status st = WriteAndWait(true, true, [&](Writer& w) {
+    Status set = w.SetScheduleFire(type, fire_time);
+    if (!set.ok()) return set;
+    return w.Insert(jobs, &out);
+  });
+  if (!st.ok()) return st;
+  if (out.size() != 1) return Status::Internal("store: a fire inserted no job");
+  return out.front();
+}
+
+Status SqliteStore::SetScheduleFire(const std::string& type, TimeMs fire_time) {
+  return WriteAndWait(true, false,
+                      [&](Writer& w) { return w.SetScheduleFire(type, fire_time); });
+}
+
 Result<RecoveryReport> SqliteStore::Recover(TimeMs now, int crash_retries) {
   RecoveryReport report;
   Status st =

@@ -68,6 +68,9 @@ class SqliteStore : public Store {
   Result<std::vector<TypeCounts>> Counts(TimeMs now) override;
   Status SetPaused(const std::string& type, bool paused) override;
   Result<std::set<std::string>> PausedTypes() override;
+  Result<std::map<std::string, TimeMs>> ScheduleFires() override;
+  Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) override;
+  Status SetScheduleFire(const std::string& type, TimeMs fire_time) override;
   Result<RecoveryReport> Recover(TimeMs now, int crash_retries) override;
   Result<int64_t> Purge(TimeMs before) override;
   Result<int64_t> SizeBytes() override;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -106,6 +107,14 @@ class Store {
   // Paused types survive restarts. Durable.
   virtual Status SetPaused(const std::string& type, bool paused) = 0;
   virtual Result<std::set<std::string>> PausedTypes() = 0;
+
+  // Periodic job types: the last fire time recorded per type (types never fired are absent).
+  virtual Result<std::map<std::string, TimeMs>> ScheduleFires() = 0;
+  // One durable transaction: records `fire_time` as the last fire of `type` and inserts
+  // `job`, coalescing on its unique_key like InsertAsync. On failure neither happened.
+  virtual Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) = 0;
+  // Records `fire_time` as the last fire of `type` without a job (a skipped misfire). Durable.
+  virtual Status SetScheduleFire(const std::string& type, TimeMs fire_time) = 0;
 
   // Startup: every running job goes back to queued with interruptions+1, or to
   // failed when its interruptions reach `crash_retries`. Call before serving.

@@ -689,7 +689,7 @@ TEST_F(CliTest, StatsAndTypesTables) {
        {"TYPES",
         R"(OK [{"name":"queue","handler":"queue_manager","active":true,"concurrent":1,)"
         R"("aliases":["queue_pass","qp"],"paused":false,"running":0,"queued":0,)"
-        R"("schedule":"second=*/15","retries":0,"timeout":null,"priority":0,"coalesce":true},)"
+        R"("schedule":"second=*/15","next_fire":"2026-11-23T14:05:15.000Z","retries":0,"timeout":null,"priority":0,"coalesce":true},)"
         R"({"name":"fetch","handler":"exec","active":false,"concurrent":4,"aliases":[],)"
         R"("paused":false,"running":1,"queued":2,"schedule":null},)"
         R"({"name":"mail","handler":"exec","active":true,"concurrent":1,"aliases":[],)"
@@ -706,10 +706,14 @@ TEST_F(CliTest, StatsAndTypesTables) {
   r = Run(server, {"types"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(r.out,
-            "NAME   HANDLER        STATE     WORKERS  RUNNING  QUEUED  SCHEDULE     ALIASES\n"
-            "queue  queue_manager  active          1        0       0  second=*/15  queue_pass,qp\n"
-            "fetch  exec           disabled        4        1       2  -            -\n"
-            "mail   exec           paused          1        0      12  -            -\n");
+            "NAME   HANDLER        STATE     WORKERS  RUNNING  QUEUED  SCHEDULE     "
+            "NEXT                      ALIASES\n"
+            "queue  queue_manager  active          1        0       0  second=*/15  "
+            "2026-11-23T14:05:15.000Z  queue_pass,qp\n"
+            "fetch  exec           disabled        4        1       2  -            "
+            "-                         -\n"
+            "mail   exec           paused          1        0      12  -            "
+            "-                         -\n");
 }
 
 TEST_F(CliTest, SocketFromEnvironmentAndConfig) {

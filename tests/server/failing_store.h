@@ -28,7 +28,8 @@ class FailingStore : public server::Store {
     kSetPaused,
     kRecover,
     kPurge,
-    kRead,  // Get, List, NextRunAt, Counts, PausedTypes, SizeBytes
+    kFire,  // Fire and SetScheduleFire
+    kRead,  // Get, List, NextRunAt, Counts, PausedTypes, ScheduleFires, SizeBytes
   };
 
   explicit FailingStore(server::Store& inner) : inner_(inner) {}
@@ -45,7 +46,7 @@ class FailingStore : public server::Store {
   // Every write fails with `status`, as on a full disk; reads still work.
   void FailWrites(Status status = Status::IoError("database or disk is full")) {
     for (Kind k : {Kind::kInsert, Kind::kClaim, Kind::kFinish, Kind::kRequeue, Kind::kCancel,
-                   Kind::kRetry, Kind::kSetPaused, Kind::kRecover, Kind::kPurge}) {
+                   Kind::kRetry, Kind::kSetPaused, Kind::kRecover, Kind::kPurge, Kind::kFire}) {
       Fail(k, status);
     }
   }
@@ -106,6 +107,19 @@ class FailingStore : public server::Store {
   Result<std::set<std::string>> PausedTypes() override {
     if (auto st = Check(Kind::kRead)) return *st;
     return inner_.PausedTypes();
+  }
+  Result<std::map<std::string, TimeMs>> ScheduleFires() override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.ScheduleFires();
+  }
+  Result<server::InsertResult> Fire(const std::string& type, TimeMs fire_time,
+                                    server::NewJob job) override {
+    if (auto st = Check(Kind::kFire)) return *st;
+    return inner_.Fire(type, fire_time, std::move(job));
+  }
+  Status SetScheduleFire(const std::string& type, TimeMs fire_time) override {
+    if (auto st = Check(Kind::kFire)) return *st;
+    return inner_.SetScheduleFire(type, fire_time);
   }
   Result<server::RecoveryReport> Recover(TimeMs now, int crash_retries) override {
     if (auto st = Check(Kind::kRecover)) return *st;

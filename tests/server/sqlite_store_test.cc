@@ -15,6 +15,7 @@
 #include <functional>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -163,7 +164,9 @@ TEST_F(SqliteStoreTest, AppliesMigrationsAndSetsUserVersion) {
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_TRUE(db.tableExists("jobs"));
   EXPECT_TRUE(db.tableExists("type_state"));
+  EXPECT_TRUE(db.tableExists("schedules"));
   EXPECT_EQ(embedded::schema_sql()[0].name, "0001_init.sql");
+  EXPECT_EQ(embedded::schema_sql()[1].name, "0002_schedules.sql");
 }
 
 TEST_F(SqliteStoreTest, RejectsDatabaseFromNewerTorqued) {
@@ -177,7 +180,7 @@ TEST_F(SqliteStoreTest, RejectsDatabaseFromNewerTorqued) {
   EXPECT_EQ(opened.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(opened.status().message(),
             "database " + path_ +
-                " has schema version 99, newer than this torqued knows (1); "
+                " has schema version 99, newer than this torqued knows (2); "
                 "upgrade torqued");
 }
 
@@ -713,6 +716,72 @@ TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
       EXPECT_THAT(p.plan, Not(HasSubstr("SCAN jobs\n"))) << p.sql;  // no full table scans
     }
   }
+}
+
+TEST_F(SqliteStoreTest, FireRecordsTheFireAndInsertsTheJobTogether) {
+  EXPECT_TRUE(store_->ScheduleFires()->empty());
+  NewJob job = MakeJob("tick", 0, 0, "schedule");
+  auto first = store_->Fire("tick", 2000, job);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->existing);
+  EXPECT_EQ(MustGet(first->id).type, "tick");
+  EXPECT_EQ(MustGet(first->id).unique_key, "schedule");
+  EXPECT_EQ(*store_->ScheduleFires(), (std::map<std::string, TimeMs>{{"tick", 2000}}));
+
+  // Queued: the next fire coalesces but still records its time.
+  auto second = store_->Fire("tick", 4000, job);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->existing);
+  EXPECT_EQ(second->id, first->id);
+  EXPECT_EQ(store_->ScheduleFires()->at("tick"), 4000);
+  // Running: still coalesced.
+  ASSERT_EQ(store_->Claim("tick", 1, 5000)->size(), 1u);
+  auto third = store_->Fire("tick", 6000, job);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->id, first->id);
+  EXPECT_TRUE(third->existing);
+  // Done: a new job.
+  ASSERT_TRUE(store_->Finish(first->id, Ended(JobState::kDone, 7000)).ok());
+  auto fourth = store_->Fire("tick", 8000, job);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_FALSE(fourth->existing);
+  EXPECT_NE(fourth->id, first->id);
+
+  ASSERT_TRUE(store_->Fire("other", 9000, MakeJob("other")).ok());
+  Reopen();  // durable
+  EXPECT_EQ(*store_->ScheduleFires(),
+            (std::map<std::string, TimeMs>{{"other", 9000}, {"tick", 8000}}));
+  EXPECT_EQ(store_->List(Filter("tick"))->size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, FailedFireStoresNeitherTheTimeNorTheJob) {
+  ASSERT_TRUE(store_->SetScheduleFire("tick", 1000).ok());
+  // A unique key with another type's insert failing is hard to provoke; a full disk is not.
+  std::string filler(4000, 'x');
+  Reopen(/*max_page_count=*/40);
+  Status full;
+  for (int i = 0; i < 200 && full.ok(); ++i) {
+    NewJob j = MakeJob("filler");
+    j.args = filler;
+    auto r = store_->Insert({j});
+    if (!r.ok()) full = r.status();
+  }
+  ASSERT_FALSE(full.ok());
+  NewJob big = MakeJob("tick");
+  big.args = filler + filler;
+  auto fired = store_->Fire("tick", 5000, big);
+  ASSERT_FALSE(fired.ok());
+  EXPECT_EQ(fired.status().code(), Code::kIoError);
+  EXPECT_EQ(store_->ScheduleFires()->at("tick"), 1000);
+  EXPECT_TRUE(store_->List(Filter("tick"))->empty());
+}
+
+TEST_F(SqliteStoreTest, SetScheduleFireUpsertsWithoutAJob) {
+  ASSERT_TRUE(store_->SetScheduleFire("tick", 1000).ok());
+  ASSERT_TRUE(store_->SetScheduleFire("tick", 3000).ok());
+  Reopen();
+  EXPECT_EQ(*store_->ScheduleFires(), (std::map<std::string, TimeMs>{{"tick", 3000}}));
+  EXPECT_TRUE(store_->List(Filter("tick"))->empty());
 }
 
 TEST_F(SqliteStoreTest, FailingStoreFailsTheArmedCallsOnly) {

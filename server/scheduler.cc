@@ -1,0 +1,212 @@
+#include "server/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "core/duration.h"
+#include "server/logging.h"
+
+namespace torque::server {
+namespace {
+
+// Fire times walked at most when looking for the latest missed one (a `second=*`
+// schedule after a long stop); beyond it the skip is recorded at the current time.
+constexpr int kMaxWalk = 100000;
+
+// The latest fire time of `schedule` in [from, now], starting at fire time `from`
+// (<= now); nullopt when the walk was cut short.
+std::optional<TimeMs> LatestUpTo(const Schedule& schedule, TimeMs from, TimeMs now) {
+  TimeMs latest = from;
+  for (int i = 0; i < kMaxWalk; ++i) {
+    std::optional<TimeMs> next = schedule.NextAfter(latest);
+    if (!next || *next > now) return latest;
+    latest = *next;
+  }
+  return std::nullopt;
+}
+
+std::string When(std::optional<TimeMs> t) { return t ? FormatTimeUtc(*t) : "never"; }
+
+}  // namespace
+
+Scheduler::Scheduler(Store& store, const Clock& clock, SchedulerOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)), log_(MakeLogger("schedule")) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+Status Scheduler::Configure(const Config& config) {
+  std::map<std::string, Entry> entries;
+  for (const auto& [name, type] : config.types) {
+    if (!type.active || type.schedule.empty()) continue;
+    auto schedule = Schedule::Parse(type.schedule);
+    if (!schedule.ok()) {
+      return Status::InvalidArgument("job type " + name + ": schedule: " +
+                                     schedule.status().message());
+    }
+    entries.emplace(name, Entry{type, std::move(*schedule), std::nullopt, 0});
+  }
+  std::lock_guard lock(mu_);
+  entries_ = std::move(entries);
+  loaded_ = false;
+  return Status::Ok();
+}
+
+void Scheduler::Start() {
+  {
+    std::lock_guard lock(mu_);
+    started_at_ = clock_.Now();
+  }
+  thread_ = std::thread(&Scheduler::Loop, this);
+}
+
+void Scheduler::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Scheduler::Sync() {
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) return;
+  // A pass that begins after now ends when passes_done_ reaches this.
+  const uint64_t target = passes_started_ + 1;
+  woken_ = true;
+  cv_.notify_one();
+  pass_cv_.wait(lock, [&] { return passes_done_ >= target || stopping_; });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  pass_cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::optional<TimeMs> Scheduler::NextFire(const std::string& type) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(type);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.due;
+}
+
+bool Scheduler::Load() {
+  auto fires = store_.ScheduleFires();
+  if (!fires.ok()) {
+    log_->error("cannot read the last schedule fires (retrying): {}", fires.status().message());
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  for (auto& [name, e] : entries_) {
+    auto it = fires->find(name);
+    const TimeMs last = it != fires->end() ? it->second : started_at_;
+    e.due = e.schedule.NextAfter(last);
+    log_->debug("job type {}: schedule '{}' next fires at {}", name, e.type.schedule, When(e.due));
+  }
+  loaded_ = true;
+  return true;
+}
+
+void Scheduler::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    woken_ = false;
+    ++passes_started_;
+    TimeMs wake_at = clock_.Now() + kMaxWaitMs;
+    if (!loaded_) {
+      lock.unlock();
+      const bool ok = Load();
+      lock.lock();
+      if (!ok) wake_at = clock_.Now() + kRetryMs;
+    }
+    if (loaded_) {
+      // Copies: the store call runs without the lock, and Configure may replace entries_.
+      std::vector<std::pair<std::string, Entry>> due;
+      const TimeMs now = clock_.Now();
+      for (const auto& [name, e] : entries_) {
+        if (e.due && *e.due <= now && e.retry_at <= now) due.emplace_back(name, e);
+      }
+      lock.unlock();
+      for (auto& [name, e] : due) FireDue(name, std::move(e), now);
+      lock.lock();
+      for (const auto& [name, e] : entries_) {
+        if (!e.due) continue;
+        wake_at = std::min(wake_at, std::max(*e.due, e.retry_at));
+      }
+    }
+    ++passes_done_;
+    pass_cv_.notify_all();
+    if (stopping_ || woken_) continue;
+    const DurationMs wait = std::clamp<DurationMs>(wake_at - clock_.Now(), 0, kMaxWaitMs);
+    if (wait > 0) {
+      cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return woken_ || stopping_; });
+    }
+  }
+}
+
+void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {
+  const Schedule& schedule = entry.schedule;
+  const DurationMs grace = options_.misfire_grace;
+  // The first fire time at or after max(due, now - grace): the fires a run may still use.
+  const TimeMs window = std::max(*entry.due, now - grace);
+  std::optional<TimeMs> in_grace = schedule.NextAfter(window - 1);
+  std::optional<TimeMs> fire;      // run this one
+  std::optional<TimeMs> recorded;  // the last fire as stored
+  Status st;
+  InsertResult inserted;
+  if (in_grace && *in_grace <= now) {
+    fire = LatestUpTo(schedule, *in_grace, now).value_or(now);
+    NewJob job;
+    job.type = name;
+    job.priority = entry.type.priority;
+    job.run_at = now;
+    job.max_attempts = 1 + entry.type.retries;
+    job.timeout = entry.type.timeout;
+    job.unique_key = kUniqueKey;
+    job.created_at = now;
+    auto r = store_.Fire(name, *fire, std::move(job));
+    st = r.status();
+    if (r.ok()) inserted = *r;
+    recorded = fire;
+  } else {
+    // Every missed fire is more than misfire_grace late: record the skip only.
+    std::optional<TimeMs> latest = LatestUpTo(schedule, *entry.due, now);
+    recorded = latest.value_or(now);
+    st = store_.SetScheduleFire(name, *recorded);
+  }
+  std::optional<TimeMs> next;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return;  // reconfigured meanwhile
+    if (!st.ok()) {
+      it->second.retry_at = now + kRetryMs;
+      log_->error("job type {}: cannot record the schedule fire at {} (retrying): {}", name,
+                  FormatTimeUtc(fire ? *fire : *recorded), st.message());
+      return;
+    }
+    it->second.retry_at = 0;
+    it->second.due = next = schedule.NextAfter(*recorded);
+  }
+  if (!fire) {
+    log_->warn("job type {}: missed fire at {} (more than misfire_grace {} late); next at {}",
+               name, FormatTimeUtc(*recorded), FormatDuration(grace), When(next));
+    return;
+  }
+  if (inserted.existing) {
+    log_->debug("job type {}: schedule fired at {}; job {} is still queued or running, so no "
+               "second run is queued",
+               name, FormatTimeUtc(*fire), inserted.id);
+  } else {
+    log_->info("schedule fired job {} ({})", inserted.id, name);
+  }
+  if (options_.on_fired) options_.on_fired(name, inserted.id, inserted.existing);
+}
+
+}  // namespace torque::server
