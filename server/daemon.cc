@@ -1,6 +1,15 @@
 #include "server/daemon.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -85,7 +94,173 @@ Result<DurationMs> MisfireGrace(const Config& config) {
   return *grace;
 }
 
+
+// Tells the process that launched a detached daemon how its start-up ended.
+class Readiness {
+ public:
+  explicit Readiness(int fd) : fd_(fd) {}
+  Readiness(const Readiness&) = delete;
+  Readiness& operator=(const Readiness&) = delete;
+  ~Readiness() {
+    if (fd_ >= 0) close(fd_);
+  }
+  void Ready() { Send("R\n"); }
+  void Fail(int rc, const std::string& why) { Send("F" + std::to_string(rc) + " " + why + "\n"); }
+
+ private:
+  void Send(const std::string& text) {
+    if (fd_ < 0) return;
+    if (write(fd_, text.data(), text.size()) < 0) {
+      // The launcher is gone; nobody is left to tell.
+    }
+    close(fd_);
+    fd_ = -1;
+  }
+  int fd_;
+};
+
+// The launcher's exit code for what the daemon reported on the readiness pipe.
+int LauncherExit(const std::string& report, const std::string& log_file, bool quiet) {
+  if (report.rfind("R", 0) == 0) return kExitOk;
+  if (report.rfind("F", 0) == 0) {
+    char* end = nullptr;
+    long rc = std::strtol(report.c_str() + 1, &end, 10);
+    std::string why(end && *end == ' ' ? end + 1 : end ? end : "");
+    if (!why.empty() && why.back() == '\n') why.pop_back();
+    if (rc <= 0 || rc > 255) rc = kExitSoftware;
+    if (!(quiet && rc == kExitTempFail)) std::cerr << "torqued: " << why << "\n";
+    return static_cast<int>(rc);
+  }
+  std::cerr << "torqued: the daemon exited before it was ready"
+            << (log_file.empty() ? std::string() : "; see " + log_file) << "\n";
+  return kExitSoftware;
+}
+
+// Detaches: fork, setsid, fork again; stdin from /dev/null, stdout/stderr appended
+// to `log_file` (or /dev/null). In the launcher it waits for the daemon's report and
+// returns the launcher's exit code; in the daemon it returns -1 and sets *ready_fd.
+// Must run before any thread exists.
+int Detach(const std::string& log_file, bool quiet, int* ready_fd) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    std::cerr << "torqued: cannot detach: pipe: " << std::strerror(errno) << "\n";
+    return kExitOsError;
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  pid_t child = fork();
+  if (child < 0) {
+    std::cerr << "torqued: cannot detach: fork: " << std::strerror(errno) << "\n";
+    close(fds[0]);
+    close(fds[1]);
+    return kExitOsError;
+  }
+  if (child > 0) {  // The launcher.
+    close(fds[1]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string report;
+    char buf[512];
+    for (;;) {
+      ssize_t n = read(fds[0], buf, sizeof buf);
+      if (n > 0) report.append(buf, static_cast<size_t>(n));
+      else if (n == 0 || errno != EINTR) break;
+    }
+    close(fds[0]);
+    return LauncherExit(report, log_file, quiet);
+  }
+  close(fds[0]);
+  setsid();
+  pid_t grandchild = fork();
+  if (grandchild != 0) _exit(grandchild < 0 ? kExitOsError : kExitOk);
+  int null_fd = open("/dev/null", O_RDWR);
+  int out = -1;
+  if (!log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(log_file).parent_path(), ec);
+    out = open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+  }
+  if (out < 0) out = null_fd;
+  if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+  if (out >= 0) {
+    dup2(out, STDOUT_FILENO);
+    dup2(out, STDERR_FILENO);
+  }
+  if (out > STDERR_FILENO) close(out);
+  if (null_fd > STDERR_FILENO && null_fd != out) close(null_fd);
+  *ready_fd = fds[1];
+  return -1;
+}
+
+// Whether `pid` has exited (gone, or a zombie nobody reaped yet).
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+std::string PidPath(const DaemonOptions& options, const Config& config) {
+  return options.pid_file.empty() ? config.server.pid_file : options.pid_file;
+}
+
+int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
+          const std::string& guard, Readiness& ready);
+
 }  // namespace
+
+std::string GuardFile(const DaemonOptions& options, const std::string& pid_path) {
+  if (!options.guard_file.empty()) return options.guard_file;
+  if (!options.cron) return "";
+  return (std::filesystem::path(pid_path).parent_path() / kDefaultGuardName).string();
+}
+
+int DaemonStatus(const DaemonOptions& options, std::ostream& out, std::ostream& err) {
+  auto config = Load(options);
+  if (!config.ok()) {
+    err << "torqued: invalid configuration: " << config.status().message() << "\n";
+    return kExitConfig;
+  }
+  if (auto pid = PidFile::ReadLive(PidPath(options, *config))) {
+    out << "torqued (pid " << *pid << ") is running\n";
+    return kExitOk;
+  }
+  out << "torqued is not running\n";
+  return kExitUnavailable;
+}
+
+int StopDaemon(const DaemonOptions& options, std::ostream& out, std::ostream& err) {
+  auto config = Load(options);
+  if (!config.ok()) {
+    err << "torqued: invalid configuration: " << config.status().message() << "\n";
+    return kExitConfig;
+  }
+  const std::string pid_path = PidPath(options, *config);
+  auto pid = PidFile::ReadLive(pid_path);
+  if (!pid) {
+    out << "torqued is not running\n";
+    return kExitOk;
+  }
+  if (kill(*pid, SIGTERM) != 0 && errno != ESRCH) {
+    err << "torqued: cannot signal pid " << *pid << ": " << std::strerror(errno) << "\n";
+    return kExitSoftware;
+  }
+  const DurationMs limit = config->server.shutdown_grace + 10'000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit);
+  while (PidFile::ReadLive(pid_path) || !ProcessGone(*pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      err << "torqued: pid " << *pid << " did not stop within " << FormatDuration(limit) << "\n";
+      return kExitSoftware;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  out << "torqued (pid " << *pid << ") stopped\n";
+  return kExitOk;
+}
 
 int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& err) {
   auto config = Load(options);
@@ -123,19 +298,51 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
 }
 
 int RunDaemon(const DaemonOptions& options) {
+  std::signal(SIGPIPE, SIG_IGN);
   auto loaded = Load(options);
   if (!loaded.ok()) {
     std::cerr << "torqued: invalid configuration: " << loaded.status().message() << "\n";
     return kExitConfig;
   }
   const Config config = std::move(*loaded);
+  const std::string pid_path = PidPath(options, config);
+  const std::string guard = GuardFile(options, pid_path);
+  std::error_code ec;
+  if (!guard.empty() && !std::filesystem::exists(guard, ec)) {
+    // The rTorrent watchdog calls --cron every few minutes: stay quiet then.
+    if (!options.cron) std::cerr << "torqued: guard file " << guard << " not found, won't start\n";
+    return kExitTempFail;
+  }
+  if (options.cron && PidFile::ReadLive(pid_path)) return kExitTempFail;
+  int ready_fd = -1;
+  if (!options.foreground) {
+    // Before any thread exists (spdlog's flusher, Asio, the store).
+    if (int rc = Detach(config.server.log_file, options.cron, &ready_fd); rc >= 0) return rc;
+  }
+  Readiness ready(ready_fd);
+  return Serve(options, config, pid_path, guard, ready);
+}
+
+namespace {
+
+int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
+          const std::string& guard, Readiness& ready) {
   LogOptions log_options{config.server.log_file, options.foreground,
                          LogLevel(config, options.verbosity)};
   if (Status s = SetUpLogging(log_options); !s.ok()) {
     std::cerr << "torqued: " << s.message() << "\n";
-    return s.code() == Status::Code::kIoError ? kExitIoError : kExitConfig;
+    int rc = s.code() == Status::Code::kIoError ? kExitIoError : kExitConfig;
+    ready.Fail(rc, s.message());
+    return rc;
   }
   auto log = spdlog::default_logger();
+  // Logs why start-up failed and tells the launcher; returns rc.
+  auto fail = [&](int rc, const std::string& why,
+                  spdlog::level::level_enum level = spdlog::level::err) {
+    log->log(level, "{}", why);
+    ready.Fail(rc, why);
+    return rc;
+  };
   for (const auto& w : config.warnings) log->warn("config: {}", w.ToString());
   for (const auto& [name, t] : config.types) {
     if (!t.active) continue;
@@ -145,16 +352,16 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   // Lock.
-  const std::string pid_path = options.pid_file.empty() ? config.server.pid_file : options.pid_file;
   auto pid_file = PidFile::Acquire(pid_path);
   if (!pid_file.ok()) {
-    log->error("{}", pid_file.status().message());
-    return pid_file.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError;
+    bool running = pid_file.status().code() == Status::Code::kAlreadyExists;
+    // --cron: losing the race to another --cron is the normal case.
+    return fail(running ? kExitTempFail : kExitIoError, pid_file.status().message(),
+                running && options.cron ? spdlog::level::debug : spdlog::level::err);
   }
   auto handlers = MakeHandlers(config);
   if (!handlers.ok()) {
-    log->error("invalid configuration: {}", handlers.status().message());
-    return kExitConfig;
+    return fail(kExitConfig, "invalid configuration: " + handlers.status().message());
   }
   SystemClock clock;
   // Declared before the store: its last callbacks may still post replies while it closes.
@@ -162,17 +369,14 @@ int RunDaemon(const DaemonOptions& options) {
   IoMailbox mailbox(io);
   auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
   if (!opened.ok()) {
-    log->error("cannot open the database: {}", opened.status().message());
-    return opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError;
+    return fail(opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError,
+                "cannot open the database: " + opened.status().message());
   }
   std::unique_ptr<SqliteStore> store = std::move(*opened);
 
   // Recover.
   auto recovered = store->Recover(clock.Now(), config.server.crash_retries);
-  if (!recovered.ok()) {
-    log->error("recovery failed: {}", recovered.status().message());
-    return kExitIoError;
-  }
+  if (!recovered.ok()) return fail(kExitIoError, "recovery failed: " + recovered.status().message());
   if (!recovered->requeued.empty()) {
     log->warn("recovered {} job(s) interrupted by the last stop; they run again",
               recovered->requeued.size());
@@ -182,8 +386,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   auto paused = store->PausedTypes();
   if (!paused.ok()) {
-    log->error("cannot read paused job types: {}", paused.status().message());
-    return kExitIoError;
+    return fail(kExitIoError, "cannot read paused job types: " + paused.status().message());
   }
 
   // Serve.
@@ -198,8 +401,7 @@ int RunDaemon(const DaemonOptions& options) {
   dispatcher.Configure(config, std::move(*handlers), std::move(*paused));
   auto misfire_grace = MisfireGrace(config);
   if (!misfire_grace.ok()) {
-    log->error("invalid configuration: {}", misfire_grace.status().message());
-    return kExitConfig;
+    return fail(kExitConfig, "invalid configuration: " + misfire_grace.status().message());
   }
   SchedulerOptions sopts;
   sopts.misfire_grace = *misfire_grace;
@@ -208,8 +410,7 @@ int RunDaemon(const DaemonOptions& options) {
   };
   Scheduler scheduler(*store, clock, sopts);
   if (Status s = scheduler.Configure(config); !s.ok()) {
-    log->error("invalid configuration: {}", s.message());
-    return kExitConfig;
+    return fail(kExitConfig, "invalid configuration: " + s.message());
   }
   Service service(*store, dispatcher, config, clock, io.get_executor(),
                   ServiceInfo{config.server.database, clock.Now()});
@@ -217,43 +418,59 @@ int RunDaemon(const DaemonOptions& options) {
   service_ptr = &service;
   SocketServer server(io, service, mailbox);
   if (Status s = server.Listen(config.server); !s.ok()) {
-    log->error("{}", s.message());
-    return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
+    return fail(s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError, s.message());
   }
   dispatcher.Start();
   scheduler.Start();
 
-  std::signal(SIGPIPE, SIG_IGN);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   std::thread drain;
+  auto begin_stop = [&](const std::string& why) {
+    if (drain.joinable()) {
+      log->info("{}; already stopping", why);
+      return;
+    }
+    log->info("{}; draining", why);
+    server.StopAccepting();
+    service.BeginShutdown();
+    drain = std::thread([&] {
+      scheduler.Stop();
+      dispatcher.Stop(config.server.shutdown_grace);
+      boost::asio::post(io, [&] {
+        server.CloseSessions();
+        io.stop();
+      });
+    });
+  };
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](auto ec, int signo) {
       if (ec) return;
       if (signo == SIGHUP) {
         log->info("SIGHUP received; configuration reload is not available in this version");
-        wait_signal();
-        return;
+      } else {
+        begin_stop("termination requested (signal " + std::to_string(signo) + ")");
       }
-      if (drain.joinable()) {
-        log->info("second termination signal; already stopping");
-        wait_signal();
-        return;
-      }
-      log->info("termination requested (signal {}); draining", signo);
-      server.StopAccepting();
-      service.BeginShutdown();
-      drain = std::thread([&] {
-        scheduler.Stop();
-        dispatcher.Stop(config.server.shutdown_grace);
-        boost::asio::post(io, [&] {
-          server.CloseSessions();
-          io.stop();
-        });
-      });
       wait_signal();
     });
   };
   wait_signal();
+
+  // Deleting the guard file stops the daemon, as in pyrotorque.
+  boost::asio::steady_timer guard_timer(io);
+  std::function<void()> watch_guard = [&] {
+    guard_timer.expires_after(std::chrono::seconds(1));
+    guard_timer.async_wait([&](auto ec) {
+      if (ec || drain.joinable()) return;
+      std::error_code exists_ec;
+      if (!std::filesystem::exists(guard, exists_ec)) {
+        log->warn("guard file {} disappeared, stopping", guard);
+        begin_stop("guard file removed");
+        return;
+      }
+      watch_guard();
+    });
+  };
+  if (!guard.empty()) watch_guard();
 
   boost::asio::steady_timer purge_timer(io);
   std::thread purge_worker;
@@ -265,6 +482,7 @@ int RunDaemon(const DaemonOptions& options) {
 
   log->info("torqued {} ready on {} (database {}, {} job type(s))", TORQUE_VERSION,
             config.server.socket, config.server.database, config.types.size());
+  ready.Ready();
   io.run();
   if (drain.joinable()) drain.join();
   if (purge_worker.joinable()) purge_worker.join();
@@ -273,5 +491,7 @@ int RunDaemon(const DaemonOptions& options) {
             st.synced_commits, st.ops);
   return kExitOk;
 }
+
+}  // namespace
 
 }  // namespace torque::server

@@ -25,10 +25,30 @@ struct DaemonOptions {
   int verbosity = 0;                      // -1 quiet (warn), 1 verbose (debug), 2 trace
   bool dry_run = false;                   // -n: dry_run on every job type
   std::string pid_file;                   // overrides [server] pid_file
+  std::string guard_file;                 // --guard-file; empty: kDefaultGuardName with --cron
+  bool cron = false;                      // start only if the guard file exists; else exit 75 quietly
 };
 
-// Starts the daemon and returns when it has stopped (SIGTERM/SIGINT). Returns an ExitCode.
+// With --cron and no --guard-file, the guard file is this name next to the pid file.
+inline constexpr const char* kDefaultGuardName = "torqued.guard";
+
+// The guard file in effect for `options` with pid file `pid_path` ("" when none).
+std::string GuardFile(const DaemonOptions& options, const std::string& pid_path);
+
+// Starts the daemon and returns when it has stopped (SIGTERM/SIGINT, guard file
+// deleted). Without `foreground` it detaches first (double fork, setsid) and the
+// calling process returns once the daemon listens, or with its failure code and
+// the reason on stderr. Returns an ExitCode.
 int RunDaemon(const DaemonOptions& options);
+
+// --status: prints "torqued (pid N) is running" or "torqued is not running".
+// Returns 0 / kExitUnavailable (kExitConfig for an invalid configuration).
+int DaemonStatus(const DaemonOptions& options, std::ostream& out, std::ostream& err);
+
+// --stop: SIGTERMs the daemon holding the pid file and waits up to shutdown_grace
+// + 10 s for it to go. Returns 0 when it stopped or was not running, kExitSoftware
+// when it is still running.
+int StopDaemon(const DaemonOptions& options, std::ostream& out, std::ostream& err);
 
 // Loads and validates the configuration, prints the effective job types (or
 // the reason it is invalid) to `out`/`err`. Returns 0 when valid, 1 when not.

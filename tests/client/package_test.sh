@@ -15,7 +15,7 @@ rc=0; "$tmp/b/torque_example" "$tmp/none.sock" hello x 2>"$tmp/err" || rc=$?
 grep -q "cannot connect" "$tmp/err" || { cat "$tmp/err"; exit 1; }
 printf '[server]\nsocket = %s/s.sock\ndatabase = %s/t.db\npid_file = %s/p\nlog_file = %s/l\n' \
   "$tmp" "$tmp" "$tmp" "$tmp" > "$tmp/t.ini"
-"$tmp/prefix/sbin/torqued" --config "$tmp/t.ini" & pid=$!
+"$tmp/prefix/sbin/torqued" --config "$tmp/t.ini" --fg 2>/dev/null & pid=$!
 i=0; while [ ! -S "$tmp/s.sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 out=$("$tmp/b/torque_example" "$tmp/s.sock" hello "from the library")
 [ "$out" = "hello from the library" ] || { echo "unexpected output: $out"; exit 1; }
