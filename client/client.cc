@@ -36,13 +36,6 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 
 std::string ErrnoText(int err) { return std::error_code(err, std::system_category()).message(); }
 
-bool IsTypeName(std::string_view w) {
-  if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;
-  return std::all_of(w.begin(), w.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
 Result<nlohmann::json> JsonFromReply(const Reply& reply) {
   switch (reply.kind) {
     case Reply::Kind::kErr:
@@ -221,7 +214,7 @@ Result<std::vector<protocol::Reply>> Client::CallMany(const std::vector<std::str
 
 Result<JobId> Client::Submit(std::string_view name, std::string_view args,
                              const SubmitOptions& options) {
-  if (!IsTypeName(name)) {
+  if (!protocol::IsTypeName(name)) {
     return torque::Status::InvalidArgument("invalid job type name '" + std::string(name) +
                                            "' (expected [a-z][a-z0-9_]*)");
   }
