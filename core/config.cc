@@ -31,9 +31,10 @@ constexpr const char* kReserved[] = {"submit", "status", "wait",    "cancel", "r
 constexpr const char* kServerKeys[] = {"socket",   "socket_mode",    "socket_group", "database",
                                        "pid_file", "log_file",       "log_level",    "retention",
                                        "jobs_dir", "shutdown_grace", "crash_retries"};
-constexpr const char* kNotifyKeys[] = {"smtp_url",        "mail_from",   "smtp_user",
-                                       "smtp_password",   "starttls",    "syslog_address",
-                                       "syslog_facility", "syslog_ident"};
+constexpr const char* kNotifyKeys[] = {
+    "smtp_url",       "mail_from",       "smtp_user",    "smtp_password", "starttls",
+    "syslog_address", "syslog_facility", "syslog_ident", "timeout",       "retry_delay",
+    "retry_max_delay", "give_up_after"};
 constexpr const char* kUpqDataPaths[] = {"uploads", "files", "metadata",
                                          "broken",  "tmp",   "tasks_dir"};
 
@@ -102,6 +103,7 @@ class Loader {
   std::map<std::string, std::string> base_dirs_;  // file name → directory
   std::map<std::string, Item> server_;            // ServerConfig field → setting
   std::map<std::string, Item> torque_;            // [TORQUE] key → setting
+  std::map<std::string, Setting> notify_;         // [notify] key → setting
   std::map<std::string, TypeDraft> drafts_;
   std::set<std::pair<std::string, std::string>> warned_sections_;  // (file, section)
 };
@@ -195,7 +197,7 @@ Status Loader::Route(const Entry& e, int64_t order) {
   }
   if (sec == "notify") {
     if (OneOf(key, kNotifyKeys)) {
-      config_.notify[key] = e.setting;
+      notify_[key] = e.setting;
     } else {
       unknown();
     }
@@ -351,10 +353,10 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       s = ToBool(item, t.coalesce);
     } else if (key == "dry_run") {
       s = ToBool(item, t.dry_run);
-    } else if (key == "notify_success") {
-      t.notify_success = v;
-    } else if (key == "notify_fail") {
-      t.notify_fail = v;
+    } else if (key == "notify_success" || key == "notify_fail") {
+      s = ToNotifyRule(item, key == "notify_fail" ? t.notify_fail : t.notify_success, t);
+    } else if (key == "notify_every_failure") {
+      s = ToBool(item, t.notify_every_failure);
     } else if (key == "log_level") {
       s = ToLogLevel(item, /*allow_empty=*/true, t.log_level);
     } else if (key == "aliases") {
@@ -408,6 +410,9 @@ Result<Config> Loader::Finish() {
   }
   if (s.ok()) s = LinkAliases();
   if (!s.ok()) return s;
+  Result<NotifySettings> notify = ParseNotifySettings(notify_);
+  if (!notify.ok()) return notify.status();
+  config_.notify = std::move(*notify);
   return std::move(config_);
 }
 

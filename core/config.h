@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/notify_config.h"
 #include "core/status.h"
 
 namespace torque {
@@ -37,8 +38,9 @@ struct JobTypeConfig {
   int priority = 0;              // default priority of submissions
   bool coalesce = false;         // at most one queued/running job with the same args
   std::vector<std::string> aliases;
-  std::string notify_success;    // raw target list (issue 4)
-  std::string notify_fail;
+  std::vector<NotifyTarget> notify_success;  // where a done job is reported
+  std::vector<NotifyTarget> notify_fail;     // where a failed job is reported
+  bool notify_every_failure = false;         // notify_fail also for failures that are retried
   bool dry_run = false;
   std::string log_level;         // empty: the daemon's level
   // Every key of the section, common and handler-specific, as written.
@@ -78,8 +80,8 @@ struct Config {
   std::map<std::string, std::string> aliases;   // command word → type name
   // [TORQUE] keys that are not job.* (queue_startable_base, apscheduler.*, ...).
   std::map<std::string, Setting> torque_globals;
-  // [notify] keys as written (smtp_url, mail_from, syslog_address, ...).
-  std::map<std::string, Setting> notify;
+  // The [notify] section.
+  NotifySettings notify;
   std::vector<ConfigWarning> warnings;
   std::vector<std::string> files;               // files read, in order
 

@@ -94,6 +94,15 @@ Status ToDuration(const Item& item, DurationMs& out) {
   return Status::Ok();
 }
 
+Status ToNotifyRule(const Item& item, std::vector<NotifyTarget>& targets, JobTypeConfig& type) {
+  Result<NotifyRule> rule = ParseNotifyRule(item.setting.value);
+  if (!rule.ok()) return Fail(item, rule.status().message());
+  targets = std::move(rule->targets);
+  if (rule->retries) type.retries = *rule->retries;
+  if (rule->retry_delay) type.retry_delay = *rule->retry_delay;
+  return Status::Ok();
+}
+
 Status ToLogLevel(const Item& item, bool allow_empty, std::string& out) {
   std::string l = Lower(item.setting.value);
   if (l == "warning") l = "warn";

@@ -40,6 +40,10 @@ Status ToSqlitePath(const Item& item, std::string& out);
 // without duplicates or `name` itself.
 Status ToAliases(const Item& item, const std::string& name, std::vector<std::string>& out);
 
+// A notify_success / notify_fail value into `targets`; upq's retry tokens set the
+// retries and retry_delay of `type` (keys processed later override them).
+Status ToNotifyRule(const Item& item, std::vector<NotifyTarget>& targets, JobTypeConfig& type);
+
 // A path value with "~" expanded and made absolute against `base_dir`; "" stays "".
 std::string ToPath(const std::string& value, const std::string& base_dir);
 

@@ -13,29 +13,16 @@
 #include <iostream>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/config.h"
 #include "core/duration.h"
-#include "core/handler_catalog.h"
-#include "jobs/handler_registry.h"
-#include "server/dispatcher.h"
 #include "server/logging.h"
 #include "server/pid_file.h"
-#include "server/scheduler.h"
-#include "server/service.h"
-#include "server/socket_server.h"
-#include "server/sqlite_store.h"
+#include "server/runtime.h"
 
 namespace torque::server {
 namespace {
-
-// How often finished jobs past their retention are purged.
-constexpr auto kPurgeInterval = std::chrono::hours(1);
 
 Result<Config> Load(const DaemonOptions& options) {
   ConfigOptions co;
@@ -55,45 +42,6 @@ std::string LogLevel(const Config& config, int verbosity) {
     default: return config.server.log_level;
   }
 }
-
-Result<Dispatcher::Handlers> MakeHandlers(const Config& config) {
-  Dispatcher::Handlers handlers;
-  for (const auto& [name, type] : config.types) {
-    if (!type.active) continue;
-    auto handler = jobs::MakeHandler(type, config.server);
-    if (!handler.ok()) return handler.status();
-    handlers[name] = std::move(*handler);
-  }
-  return handlers;
-}
-
-void SchedulePurge(boost::asio::steady_timer& timer, Store& store, const Clock& clock,
-                   DurationMs retention, std::thread& worker) {
-  timer.expires_after(kPurgeInterval);
-  timer.async_wait([&timer, &store, &clock, retention, &worker](auto ec) {
-    if (ec) return;
-    if (worker.joinable()) worker.join();
-    worker = std::thread([&store, &clock, retention] {
-      auto purged = store.Purge(clock.Now() - retention);
-      if (!purged.ok()) spdlog::error("purge failed: {}", purged.status().message());
-      else if (*purged > 0) spdlog::info("purged {} finished job(s) older than {}", *purged,
-                                         FormatDuration(retention));
-    });
-    SchedulePurge(timer, store, clock, retention, worker);
-  });
-}
-
-// apscheduler.misfire_grace_time from [TORQUE] (seconds, as in pyrotorque), else 7 s.
-Result<DurationMs> MisfireGrace(const Config& config) {
-  auto it = config.torque_globals.find("apscheduler.misfire_grace_time");
-  if (it == config.torque_globals.end()) return SchedulerOptions().misfire_grace;
-  auto grace = ParseDuration(it->second.value);
-  if (!grace.ok()) {
-    return Status::InvalidArgument("apscheduler.misfire_grace_time: " + grace.status().message());
-  }
-  return *grace;
-}
-
 
 // Tells the process that launched a detached daemon how its start-up ended.
 class Readiness {
@@ -344,12 +292,6 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
     return rc;
   };
   for (const auto& w : config.warnings) log->warn("config: {}", w.ToString());
-  for (const auto& [name, t] : config.types) {
-    if (!t.active) continue;
-    if (!t.notify_success.empty() || !t.notify_fail.empty()) {
-      log->warn("job type {}: notifications are not sent by this version", name);
-    }
-  }
 
   // Lock.
   auto pid_file = PidFile::Acquire(pid_path);
@@ -359,136 +301,15 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
     return fail(running ? kExitTempFail : kExitIoError, pid_file.status().message(),
                 running && options.cron ? spdlog::level::debug : spdlog::level::err);
   }
-  auto handlers = MakeHandlers(config);
-  if (!handlers.ok()) {
-    return fail(kExitConfig, "invalid configuration: " + handlers.status().message());
-  }
-  SystemClock clock;
-  // Declared before the store: its last callbacks may still post replies while it closes.
-  boost::asio::io_context io;
-  IoMailbox mailbox(io);
-  auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
-  if (!opened.ok()) {
-    return fail(opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError,
-                "cannot open the database: " + opened.status().message());
-  }
-  std::unique_ptr<SqliteStore> store = std::move(*opened);
-
-  // Recover.
-  auto recovered = store->Recover(clock.Now(), config.server.crash_retries);
-  if (!recovered.ok()) return fail(kExitIoError, "recovery failed: " + recovered.status().message());
-  if (!recovered->requeued.empty()) {
-    log->warn("recovered {} job(s) interrupted by the last stop; they run again",
-              recovered->requeued.size());
-  }
-  for (const Job& job : recovered->failed) {
-    log->error("job {} ({}) failed: {}", job.id, job.type, job.error);
-  }
-  auto paused = store->PausedTypes();
-  if (!paused.ok()) {
-    return fail(kExitIoError, "cannot read paused job types: " + paused.status().message());
-  }
-
-  // Serve.
-  Service* service_ptr = nullptr;
-  DispatcherOptions dopts;
-  dopts.socket_path = config.server.socket;
-  dopts.jobs_dir = config.server.jobs_dir;
-  dopts.on_final = [&service_ptr](const Job& job) {
-    if (service_ptr) service_ptr->OnFinal(job);
-  };
-  Dispatcher dispatcher(*store, clock, dopts);
-  dispatcher.Configure(config, std::move(*handlers), std::move(*paused));
-  auto misfire_grace = MisfireGrace(config);
-  if (!misfire_grace.ok()) {
-    return fail(kExitConfig, "invalid configuration: " + misfire_grace.status().message());
-  }
-  SchedulerOptions sopts;
-  sopts.misfire_grace = *misfire_grace;
-  sopts.on_fired = [&dispatcher, &clock](const std::string& type, JobId, bool existing) {
-    if (!existing) dispatcher.Notify(type, clock.Now());
-  };
-  Scheduler scheduler(*store, clock, sopts);
-  if (Status s = scheduler.Configure(config); !s.ok()) {
-    return fail(kExitConfig, "invalid configuration: " + s.message());
-  }
-  Service service(*store, dispatcher, config, clock, io.get_executor(),
-                  ServiceInfo{config.server.database, clock.Now()});
-  service.SetNextFire([&scheduler](const std::string& type) { return scheduler.NextFire(type); });
-  service_ptr = &service;
-  SocketServer server(io, service, mailbox);
-  if (Status s = server.Listen(config.server); !s.ok()) {
-    return fail(s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError, s.message());
-  }
-  dispatcher.Start();
-  scheduler.Start();
-
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  std::thread drain;
-  auto begin_stop = [&](const std::string& why) {
-    if (drain.joinable()) {
-      log->info("{}; already stopping", why);
-      return;
-    }
-    log->info("{}; draining", why);
-    server.StopAccepting();
-    service.BeginShutdown();
-    drain = std::thread([&] {
-      scheduler.Stop();
-      dispatcher.Stop(config.server.shutdown_grace);
-      boost::asio::post(io, [&] {
-        server.CloseSessions();
-        io.stop();
-      });
-    });
-  };
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](auto ec, int signo) {
-      if (ec) return;
-      if (signo == SIGHUP) {
-        log->info("SIGHUP received; configuration reload is not available in this version");
-      } else {
-        begin_stop("termination requested (signal " + std::to_string(signo) + ")");
-      }
-      wait_signal();
-    });
-  };
-  wait_signal();
-
-  // Deleting the guard file stops the daemon, as in pyrotorque.
-  boost::asio::steady_timer guard_timer(io);
-  std::function<void()> watch_guard = [&] {
-    guard_timer.expires_after(std::chrono::seconds(1));
-    guard_timer.async_wait([&](auto ec) {
-      if (ec || drain.joinable()) return;
-      std::error_code exists_ec;
-      if (!std::filesystem::exists(guard, exists_ec)) {
-        log->warn("guard file {} disappeared, stopping", guard);
-        begin_stop("guard file removed");
-        return;
-      }
-      watch_guard();
-    });
-  };
-  if (!guard.empty()) watch_guard();
-
-  boost::asio::steady_timer purge_timer(io);
-  std::thread purge_worker;
-  if (auto purged = store->Purge(clock.Now() - config.server.retention); purged.ok() && *purged) {
-    log->info("purged {} finished job(s) older than {}", *purged,
-              FormatDuration(config.server.retention));
-  }
-  SchedulePurge(purge_timer, *store, clock, config.server.retention, purge_worker);
-
-  log->info("torqued {} ready on {} (database {}, {} job type(s))", TORQUE_VERSION,
-            config.server.socket, config.server.database, config.types.size());
-  ready.Ready();
-  io.run();
-  if (drain.joinable()) drain.join();
-  if (purge_worker.joinable()) purge_worker.join();
-  SqliteStoreStats st = store->stats();
-  log->info("torqued stopped; {} database commits ({} synced) carried {} writes", st.commits,
-            st.synced_commits, st.ops);
+  RuntimeOptions ro;
+  ro.guard_file = guard;
+  ro.log_level = options.verbosity != 0 ? LogLevel(config, options.verbosity) : "";
+  ro.detached = !options.foreground;
+  ro.load_config = [options] { return Load(options); };
+  Runtime runtime(config, std::move(ro));
+  std::string why;
+  if (int rc = runtime.Open(&why); rc != kExitOk) return fail(rc, why);
+  runtime.Run([&ready] { ready.Ready(); });
   return kExitOk;
 }
 

@@ -15,7 +15,11 @@ namespace torque::server {
 // One job handed to a worker.
 struct Dispatcher::Running {
   Job job;
-  TypeQueue* queue = nullptr;
+  TypeQueue* queue = nullptr;  // valid while the job runs, even after its type was removed
+  // The type's settings when the job was claimed: a reload does not change a running job.
+  std::shared_ptr<const JobTypeConfig> config;
+  std::shared_ptr<jobs::Handler> handler;
+  std::shared_ptr<spdlog::logger> log;
   CancelSignal cancel;
   bool user_cancel = false;  // CANCEL (as opposed to shutdown)
   int lent = 0;              // slots lent by nested waits
@@ -23,18 +27,19 @@ struct Dispatcher::Running {
 
 // The live state of one job type.
 struct Dispatcher::TypeQueue {
-  JobTypeConfig config;
+  std::shared_ptr<const JobTypeConfig> config;
   std::shared_ptr<jobs::Handler> handler;
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<WorkerPool> pool;
   int running = 0;
   int lent = 0;
   bool paused = false;
+  bool retired = false;           // removed by a reload: claims nothing more
   bool ready = true;              // the store may hold ready jobs
   uint64_t notified = 0;          // bumped by Notify, so a short claim cannot hide a newer job
   std::optional<TimeMs> next_at;  // earliest known delayed job
 
-  int free_slots() const { return config.concurrent + lent - running; }
+  int free_slots() const { return config->concurrent + lent - running; }
 };
 
 namespace {
@@ -66,21 +71,46 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::Configure(const Config& config, Handlers handlers, std::set<std::string> paused) {
-  std::lock_guard lock(mu_);
-  types_.clear();
-  for (const auto& [name, type] : config.types) {
-    if (!type.active) continue;
-    auto it = handlers.find(name);
-    if (it == handlers.end()) continue;
-    auto q = std::make_unique<TypeQueue>();
-    q->config = type;
-    q->handler = it->second;
-    q->log = MakeLogger("job." + name, type.log_level);
-    q->pool = std::make_unique<WorkerPool>(name);
-    q->paused = paused.count(name) > 0;
-    types_[name] = std::move(q);
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::unique_ptr<TypeQueue>> next;
+    for (const auto& [name, type] : config.types) {
+      if (!type.active) continue;
+      auto h = handlers.find(name);
+      if (h == handlers.end()) continue;
+      std::unique_ptr<TypeQueue> q;
+      if (auto old = types_.find(name); old != types_.end()) {
+        q = std::move(old->second);  // keeps its running jobs, pool and pause state
+        types_.erase(old);
+        if (q->config->concurrent != type.concurrent) {
+          log_->info("job type {}: concurrent {} -> {}", name, q->config->concurrent,
+                     type.concurrent);
+        }
+      } else {
+        q = std::make_unique<TypeQueue>();
+        q->pool = std::make_unique<WorkerPool>(name);
+        q->paused = paused.count(name) > 0;
+      }
+      q->config = std::make_shared<const JobTypeConfig>(type);
+      q->handler = h->second;
+      q->log = MakeLogger("job." + name, type.log_level);
+      q->ready = true;
+      next[name] = std::move(q);
+    }
+    // Types no longer configured: their queued jobs stay in the store; running ones end
+    // on the old queue, which the loop destroys once they are done (only the loop, so
+    // no pass ever holds a destroyed queue).
+    for (auto& [name, q] : types_) {
+      if (q->running > 0) {
+        log_->info("job type {} removed; {} running job(s) finish first", name, q->running);
+      }
+      q->retired = true;
+      retired_.push_back(std::move(q));
+    }
+    types_ = std::move(next);
+    dirty_ = true;
+    cv_.notify_one();
   }
-  dirty_ = true;
 }
 
 void Dispatcher::Start() { thread_ = std::thread(&Dispatcher::Loop, this); }
@@ -165,8 +195,13 @@ void Dispatcher::Loop() {
     bool rescan = now - last_rescan >= kRescanMs;
     if (rescan) last_rescan = now;
     std::optional<TimeMs> earliest;
-    for (auto& [name, qp] : types_) {
+    // ClaimFor unlocks, and a reload may replace types_ meanwhile: walk a snapshot.
+    // Replaced queues live on in retired_ until ReapRetired, below, on this thread.
+    std::vector<TypeQueue*> queues;
+    for (auto& [name, qp] : types_) queues.push_back(qp.get());
+    for (TypeQueue* qp : queues) {
       TypeQueue& q = *qp;
+      if (q.retired) continue;
       if (rescan || (q.next_at && *q.next_at <= now)) {
         q.ready = true;
         q.next_at.reset();
@@ -175,6 +210,7 @@ void Dispatcher::Loop() {
       if (stopping_) return;
       if (!q.paused && q.next_at && (!earliest || *q.next_at < *earliest)) earliest = q.next_at;
     }
+    if (!retired_.empty()) ReapRetired(lock);
     if (dirty_) continue;
     DurationMs wait = kRescanMs;
     if (earliest) wait = std::clamp<DurationMs>(*earliest - clock_.Now(), 0, kRescanMs);
@@ -185,7 +221,7 @@ void Dispatcher::Loop() {
 void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
   const int want = q.free_slots();
   const uint64_t notified = q.notified;
-  const std::string type = q.config.name;
+  const std::string type = q.config->name;
   const TimeMs now = clock_.Now();
   lock.unlock();
   auto claimed = store_.Claim(type, want, now);
@@ -214,13 +250,16 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
     auto run = std::make_shared<Running>();
     run->job = std::move(job);
     run->queue = &q;
+    run->config = q.config;
+    run->handler = q.handler;
+    run->log = q.log;
     running_[run->job.id] = run;
     ++q.running;
     q.pool->Post([this, qp = &q, run] { RunJob(qp, run); });
   }
 }
 
-Outcome Dispatcher::Decide(const TypeQueue& q, const Job& job, const jobs::RunResult& result,
+Outcome Dispatcher::Decide(const JobTypeConfig& config, const Job& job, const jobs::RunResult& result,
                            TimeMs now) {
   using Kind = jobs::RunResult::Kind;
   Outcome out;
@@ -239,7 +278,7 @@ Outcome Dispatcher::Decide(const TypeQueue& q, const Job& job, const jobs::RunRe
     case Kind::kTimedOut:
       if (job.attempts < job.max_attempts) {
         out.state = JobState::kQueued;
-        out.run_at = now + options_.backoff(q.config, job.attempts);
+        out.run_at = now + options_.backoff(config, job.attempts);
       } else {
         out.state = JobState::kFailed;
       }
@@ -255,22 +294,22 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
   ctx.type = job.type;
   ctx.args = job.args;
   ctx.attempt = job.attempts;
-  ctx.config = &q->config;
+  ctx.config = run->config.get();
   ctx.timeout = job.timeout;
   ctx.socket_path = options_.socket_path;
   ctx.jobs_dir = options_.jobs_dir;
-  ctx.dry_run = q->config.dry_run;
-  ctx.log = q->log;
+  ctx.dry_run = run->config->dry_run;
+  ctx.log = run->log;
   ctx.cancel = &run->cancel;
   ctx.clock = &clock_;
 
-  q->log->debug("job {} starting (attempt {}/{})", job.id, job.attempts, job.max_attempts);
+  run->log->debug("job {} starting (attempt {}/{})", job.id, job.attempts, job.max_attempts);
   jobs::RunResult result;
   if (run->cancel.raised()) {
     result = {jobs::RunResult::Kind::kCancelled, {}, "cancelled before start"};
   } else {
     try {
-      result = q->handler->Run(ctx);
+      result = run->handler->Run(ctx);
     } catch (const std::exception& e) {
       result = jobs::RunResult::Failed(std::string("internal error in handler: ") + e.what());
       log_->critical("handler of {} threw: {}", job.type, e.what());
@@ -288,29 +327,32 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
     if (Status s = store_.Requeue(job.id, now, false); !s.ok()) {
       log_->error("job {}: cannot requeue at shutdown: {}", job.id, s.message());
     } else {
-      q->log->info("job {} interrupted by shutdown, back in the queue", job.id);
+      run->log->info("job {} interrupted by shutdown, back in the queue", job.id);
     }
   } else {
-    Outcome out = Decide(*q, job, result, now);
-    if (Status s = store_.Finish(job.id, out); !s.ok()) {
+    Outcome out = Decide(*run->config, job, result, now);
+    Job after = job;
+    after.state = out.state;
+    after.result = out.result;
+    after.error = out.error;
+    after.finished_at = IsFinal(out.state) ? now : 0;
+    after.cancel_requested = run->user_cancel;
+    if (options_.make_notices) out.notices = options_.make_notices(*run->config, after, now);
+    Status stored = store_.Finish(job.id, out);
+    if (stored.ok() && !out.notices.empty() && options_.on_notices) options_.on_notices();
+    if (Status s = stored; !s.ok()) {
       // The row stays 'running'; startup recovery will run it again.
       log_->error("job {}: cannot record its end ({}): {}", job.id, JobStateName(out.state),
                   s.message());
     } else if (out.state == JobState::kQueued) {
-      q->log->warn("job {} failed (attempt {}/{}), retry in {}: {}", job.id, job.attempts,
+      run->log->warn("job {} failed (attempt {}/{}), retry in {}: {}", job.id, job.attempts,
                    job.max_attempts, FormatDuration(out.run_at - now), out.error);
       Notify(job.type, out.run_at);
     } else {
       auto level = out.state == JobState::kDone ? spdlog::level::info : spdlog::level::warn;
-      q->log->log(level, "job {} {} in {}{}{}", job.id, JobStateName(out.state),
+      run->log->log(level, "job {} {} in {}{}{}", job.id, JobStateName(out.state),
                   FormatDuration(now - job.started_at), out.error.empty() ? "" : ": ", out.error);
-      Job done = job;
-      done.state = out.state;
-      done.result = out.result;
-      done.error = out.error;
-      done.finished_at = now;
-      done.cancel_requested = run->user_cancel;
-      final_job = std::move(done);
+      final_job = std::move(after);
     }
   }
   {
@@ -344,8 +386,26 @@ void Dispatcher::Stop(DurationMs grace) {
     idle_cv_.wait(lock, [this] { return running_.empty(); });
   }
   auto types = std::move(types_);
+  auto retired = std::move(retired_);
   lock.unlock();
   types.clear();  // joins the worker threads
+  retired.clear();
+}
+
+void Dispatcher::ReapRetired(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::unique_ptr<TypeQueue>> done;
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if ((*it)->running == 0) {
+      done.push_back(std::move(*it));
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (done.empty()) return;
+  lock.unlock();
+  done.clear();  // joins the pool's threads; their last task may still be returning
+  lock.lock();
 }
 
 }  // namespace torque::server

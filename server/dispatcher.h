@@ -34,6 +34,11 @@ struct DispatcherOptions {
   std::function<DurationMs(const JobTypeConfig&, int attempt)> backoff;
   // Called on a worker thread each time a job reaches a final state.
   std::function<void(const Job&)> on_final;
+  // The notices of an attempt's outcome (`job` holds its new state), stored with it.
+  std::function<std::vector<Notice>(const JobTypeConfig&, const Job& job, TimeMs now)>
+      make_notices;
+  // Called after an outcome with notices was stored.
+  std::function<void()> on_notices;
 };
 
 // Live numbers of one job type.
@@ -51,8 +56,11 @@ class Dispatcher {
   Dispatcher(Store& store, const Clock& clock, DispatcherOptions options);
   ~Dispatcher();  // Stop(0) if still running
 
-  // Installs the job types and their handlers (all of them, replacing earlier ones),
-  // and the paused set. Call before Start.
+  // Installs the active job types and their handlers, replacing earlier ones; before
+  // Start, and again on a config reload. A type that stays keeps its running jobs and
+  // pause state and takes the new settings for the jobs it claims from now on (a smaller
+  // `concurrent` lets running jobs finish). A removed type claims nothing more; its
+  // queued jobs stay in the store. `paused` applies to types new to the dispatcher.
   void Configure(const Config& config, Handlers handlers, std::set<std::string> paused);
   void Start();
 
@@ -87,7 +95,10 @@ class Dispatcher {
   void Loop();
   void ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock);
   void RunJob(TypeQueue* q, std::shared_ptr<Running> run);
-  Outcome Decide(const TypeQueue& q, const Job& job, const jobs::RunResult& result, TimeMs now);
+  Outcome Decide(const JobTypeConfig& config, const Job& job, const jobs::RunResult& result,
+                 TimeMs now);
+  // Destroys removed types whose last job ended; may unlock `lock` meanwhile.
+  void ReapRetired(std::unique_lock<std::mutex>& lock);
 
   Store& store_;
   const Clock& clock_;
@@ -98,6 +109,7 @@ class Dispatcher {
   std::condition_variable cv_;          // wakes Loop
   std::condition_variable idle_cv_;     // a job finished (for Stop)
   std::map<std::string, std::unique_ptr<TypeQueue>> types_;
+  std::vector<std::unique_ptr<TypeQueue>> retired_;  // removed types with running jobs
   std::map<JobId, std::shared_ptr<Running>> running_;
   bool dirty_ = false;                  // some type may have claimable work
   bool stopping_ = false;

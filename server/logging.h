@@ -20,6 +20,12 @@ struct LogOptions {
 // kIoError when the log file cannot be opened. Call from main before threads start.
 Status SetUpLogging(const LogOptions& options);
 
+// Config reload: reopens the log file (after logrotate moved it); a no-op without one.
+Status ReopenLog();
+// Config reload: the daemon's level, for the default logger and every logger that has
+// no level of its own.
+Status SetLogLevel(const std::string& level);
+
 // A logger named `name` sharing the default logger's sinks; `level` empty: the
 // default logger's level. Thread-safe.
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name, const std::string& level = {});

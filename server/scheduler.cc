@@ -50,6 +50,12 @@ Status Scheduler::Configure(const Config& config) {
   std::lock_guard lock(mu_);
   entries_ = std::move(entries);
   loaded_ = false;
+  // A reload: a schedule that never fired starts now, not at the daemon's start.
+  if (started_) {
+    started_at_ = clock_.Now();
+    woken_ = true;
+    cv_.notify_one();
+  }
   return Status::Ok();
 }
 
@@ -57,6 +63,7 @@ void Scheduler::Start() {
   {
     std::lock_guard lock(mu_);
     started_at_ = clock_.Now();
+    started_ = true;
   }
   thread_ = std::thread(&Scheduler::Loop, this);
 }

@@ -48,8 +48,10 @@ class Scheduler {
   Scheduler(Store& store, const Clock& clock, SchedulerOptions options);
   ~Scheduler();  // Stop()
 
-  // Installs the active types with a non-empty schedule. Call before Start.
-  // kInvalidArgument (naming the type) when a schedule does not parse.
+  // Installs the active types with a non-empty schedule, replacing earlier ones; before
+  // Start, and again on a config reload (schedules continue from their stored last fire;
+  // one that never fired starts from the reload). kInvalidArgument (naming the type) when
+  // a schedule does not parse; nothing changes then.
   Status Configure(const Config& config);
   void Start();
   // Re-examines the schedules now (after a fake clock moved).
@@ -92,6 +94,7 @@ class Scheduler {
   std::condition_variable pass_cv_;  // a pass ended (for Sync)
   std::map<std::string, Entry> entries_;
   TimeMs started_at_ = 0;
+  bool started_ = false;
   bool loaded_ = false;
   bool woken_ = false;
   bool stopping_ = false;

@@ -53,13 +53,24 @@ Service::Service(Store& store, Dispatcher& dispatcher, const Config& config, con
                  boost::asio::any_io_executor timers, ServiceInfo info)
     : store_(store),
       dispatcher_(dispatcher),
-      config_(config),
+      config_(std::make_shared<const Config>(config)),
       clock_(clock),
       timers_(std::move(timers)),
       info_(std::move(info)),
       log_(MakeLogger("service")) {}
 
 Service::~Service() { blocking_.join(); }
+
+void Service::SetConfig(const Config& config) {
+  auto next = std::make_shared<const Config>(config);
+  std::lock_guard lock(config_mu_);
+  config_ = std::move(next);
+}
+
+std::shared_ptr<const Config> Service::Snapshot() const {
+  std::lock_guard lock(config_mu_);
+  return config_;
+}
 
 void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
   switch (req.verb) {
@@ -80,7 +91,7 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
       return Blocking(std::move(reply), [this, q = req.list] {
         ListFilter filter{q.type, q.state, q.before, q.limit};
         if (filter.type) {
-          if (const JobTypeConfig* t = config_.FindType(*filter.type)) filter.type = t->name;
+          if (const JobTypeConfig* t = Snapshot()->FindType(*filter.type)) filter.type = t->name;
         }
         auto jobs = store_.List(filter);
         if (!jobs.ok()) return ErrorReply(jobs.status());
@@ -104,7 +115,8 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
       return Blocking(std::move(reply), [this, id = req.id] {
         auto old = store_.Get(id);
         if (!old.ok()) return ErrorReply(old.status());
-        const JobTypeConfig* type = config_.FindType(old->type);
+        auto config = Snapshot();
+        const JobTypeConfig* type = config->FindType(old->type);
         int extra = type ? type->retries + 1 : 1;
         auto job = store_.Retry(id, clock_.Now(), extra);
         if (!job.ok()) return ErrorReply(job.status());
@@ -131,7 +143,8 @@ void Service::Submit(const protocol::Request& req, const PeerInfo& peer, Reply r
   if (shutting_down_) {
     return reply(FormatError(ErrorWord::kShutdown, "torqued is shutting down; job not accepted"));
   }
-  const JobTypeConfig* type = config_.FindType(req.name);
+  auto config = Snapshot();
+  const JobTypeConfig* type = config->FindType(req.name);
   if (!type) {
     return reply(FormatError(ErrorWord::kUnknown, "unknown job type '" + req.name + "'"));
   }
@@ -300,7 +313,8 @@ std::string Service::Types() {
   auto counts = store_.Counts(clock_.Now());
   if (!counts.ok()) return ErrorReply(counts.status());
   Json list = Json::array();
-  for (const auto& [name, t] : config_.types) {
+  auto config = Snapshot();
+  for (const auto& [name, t] : config->types) {
     int64_t queued = 0;
     for (const TypeCounts& c : *counts) {
       if (c.type == name) queued = c.queued;
@@ -327,7 +341,8 @@ std::string Service::Types() {
 }
 
 std::string Service::Pause(const std::string& word, bool paused) {
-  const JobTypeConfig* type = config_.FindType(word);
+  auto config = Snapshot();
+  const JobTypeConfig* type = config->FindType(word);
   if (!type) return FormatError(ErrorWord::kUnknown, "unknown job type '" + word + "'");
   if (Status s = store_.SetPaused(type->name, paused); !s.ok()) return ErrorReply(s);
   dispatcher_.SetPaused(type->name, paused);

@@ -56,6 +56,9 @@ class Service {
   // From now on submissions get "ERR shutdown"; pending waits get "ERR shutdown".
   void BeginShutdown();
 
+  // The configuration from now on (a reload). Requests in progress keep the old one.
+  void SetConfig(const Config& config);
+
   // Jobs accepted since start.
   int64_t submitted() const { return submitted_.load(); }
 
@@ -73,7 +76,10 @@ class Service {
 
   Store& store_;
   Dispatcher& dispatcher_;
-  const Config& config_;
+  // The configuration in effect; replaced whole by SetConfig.
+  std::shared_ptr<const Config> Snapshot() const;
+  mutable std::mutex config_mu_;
+  std::shared_ptr<const Config> config_;
   const Clock& clock_;
   boost::asio::any_io_executor timers_;
   ServiceInfo info_;

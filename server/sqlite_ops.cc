@@ -149,7 +149,14 @@ SqliteStore::Writer::Writer(SQLite::Database d)
               "max_attempts = max_attempts + 1 WHERE id = ?1"),
       purge(db,
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state <> 'queued' AND "
-            "state IN ('done', 'failed', 'cancelled') AND finished_at < ?1 LIMIT ?2)") {}
+            "state IN ('done', 'failed', 'cancelled') AND finished_at < ?1 LIMIT ?2)"),
+      add_notice(db,
+                 "INSERT INTO outbox (job_id, target, event, subject, body, created_at, next_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+      remove_notice(db, "DELETE FROM outbox WHERE id = ?1"),
+      defer_notice(db,
+                   "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 "
+                   "WHERE id = ?1") {}
 
 void SqliteStore::Writer::Exec(SQLite::Statement& s) { Use(s)->exec(); }
 
@@ -206,7 +213,26 @@ Status SqliteStore::Writer::Finish(JobId id, const Outcome& o) {
   } else {
     return Status::InvalidArgument("a run cannot end in state running");
   }
-  return changed == 0 ? NotRunning(id) : Status::Ok();
+  return changed == 0 ? NotRunning(id) : AddNotices(o.notices);
+}
+
+Status SqliteStore::Writer::AddNotices(const std::vector<Notice>& notices) {
+  for (const Notice& n : notices) {
+    Use(add_notice, n.job_id, n.target, n.failure ? "failure" : "success", n.subject, n.body,
+        n.created_at, n.next_at)
+        ->exec();
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Writer::RemoveNotice(int64_t id) {
+  Use(remove_notice, id)->exec();
+  return Status::Ok();
+}
+
+Status SqliteStore::Writer::DeferNotice(int64_t id, TimeMs next_at, const std::string& error) {
+  Use(defer_notice, id, next_at, error)->exec();
+  return Status::Ok();
 }
 
 Status SqliteStore::Writer::Requeue(JobId id, TimeMs now, bool count_interruption) {
@@ -262,7 +288,8 @@ Status SqliteStore::Writer::SetScheduleFire(const std::string& type, TimeMs fire
   return Status::Ok();
 }
 
-Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, RecoveryReport* out) {
+Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, const NoticeMaker& make,
+                                    RecoveryReport* out) {
   *out = RecoveryReport();
   std::vector<std::pair<JobId, int>> jobs;
   {
@@ -278,6 +305,7 @@ Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, RecoveryRepor
       Use(give_up, id, n, now, error)->exec();
       Job job;
       Status st = Load(id, &job);
+      if (st.ok() && make) st = AddNotices(make(job));
       if (!st.ok()) return st;
       out->failed.push_back(std::move(job));
     } else {
@@ -302,7 +330,11 @@ SqliteStore::Reader::Reader(SQLite::Database d)
               "SELECT type, COUNT(*) FROM jobs INDEXED BY jobs_next_run "
               "WHERE state = 'queued' AND run_at > ?1 GROUP BY type"),
       paused(db, "SELECT type FROM type_state WHERE paused = 1"),
-      fires(db, "SELECT type, last_fire FROM schedules") {}
+      fires(db, "SELECT type, last_fire FROM schedules"),
+      due_notices(db,
+                  "SELECT id, job_id, target, event, subject, body, attempts, created_at, "
+                  "next_at, last_error FROM outbox WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?2"),
+      pending_notices(db, "SELECT MIN(next_at), COUNT(*) FROM outbox") {}
 
 SQLite::Statement& SqliteStore::Reader::ListStatement(int mask) {
   auto& s = lists[mask];
@@ -381,6 +413,34 @@ Status SqliteStore::Reader::PausedTypes(std::set<std::string>* out) {
 Status SqliteStore::Reader::ScheduleFires(std::map<std::string, TimeMs>* out) {
   Use q(fires);
   while (q->executeStep()) (*out)[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::DueNotices(TimeMs now, int limit, std::vector<Notice>* out) {
+  Use q(due_notices, now, static_cast<int64_t>(limit));
+  while (q->executeStep()) {
+    Notice n;
+    n.id = q->getColumn(0).getInt64();
+    n.job_id = q->getColumn(1).getInt64();
+    n.target = q->getColumn(2).getString();
+    n.failure = q->getColumn(3).getString() == "failure";
+    n.subject = q->getColumn(4).getString();
+    n.body = q->getColumn(5).getString();
+    n.attempts = q->getColumn(6).getInt();
+    n.created_at = q->getColumn(7).getInt64();
+    n.next_at = q->getColumn(8).getInt64();
+    n.last_error = q->getColumn(9).getString();
+    out->push_back(std::move(n));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::PendingNotices(std::optional<TimeMs>* next, int64_t* count) {
+  Use q(pending_notices);
+  if (q->executeStep()) {
+    if (!q->getColumn(0).isNull()) *next = q->getColumn(0).getInt64();
+    *count = q->getColumn(1).getInt64();
+  }
   return Status::Ok();
 }
 

@@ -39,7 +39,10 @@ struct SqliteStore::Writer {
   Status Retry(JobId id, TimeMs now, int extra_attempts, Job* out);
   Status SetPaused(const std::string& type, bool paused);
   Status SetScheduleFire(const std::string& type, TimeMs fire_time);
-  Status Recover(TimeMs now, int crash_retries, RecoveryReport* out);
+  Status Recover(TimeMs now, int crash_retries, const NoticeMaker& make, RecoveryReport* out);
+  Status AddNotices(const std::vector<Notice>& notices);
+  Status RemoveNotice(int64_t id);
+  Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error);
   // Deletes up to `limit` jobs that finished before `before`; `changed` says how many.
   Status Purge(TimeMs before, int64_t limit, int* changed);
 
@@ -66,6 +69,9 @@ struct SqliteStore::Writer {
   SQLite::Statement give_up;
   SQLite::Statement recover;
   SQLite::Statement purge;
+  SQLite::Statement add_notice;
+  SQLite::Statement remove_notice;
+  SQLite::Statement defer_notice;
 };
 
 // The read connection and its statements; used under SqliteStore::read_mu_. SQLite
@@ -80,6 +86,8 @@ struct SqliteStore::Reader {
   Status Counts(TimeMs now, std::vector<TypeCounts>* out);
   Status PausedTypes(std::set<std::string>* out);
   Status ScheduleFires(std::map<std::string, TimeMs>* out);
+  Status DueNotices(TimeMs now, int limit, std::vector<Notice>* out);
+  Status PendingNotices(std::optional<TimeMs>* next, int64_t* count);
 
   // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
   SQLite::Statement& ListStatement(int mask);
@@ -91,6 +99,8 @@ struct SqliteStore::Reader {
   SQLite::Statement delayed;
   SQLite::Statement paused;
   SQLite::Statement fires;
+  SQLite::Statement due_notices;
+  SQLite::Statement pending_notices;
   std::map<int, std::unique_ptr<SQLite::Statement>> lists;
 };
 

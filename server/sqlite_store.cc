@@ -417,12 +417,35 @@ Status SqliteStore::SetScheduleFire(const std::string& type, TimeMs fire_time) {
                       [&](Writer& w) { return w.SetScheduleFire(type, fire_time); });
 }
 
-Result<RecoveryReport> SqliteStore::Recover(TimeMs now, int crash_retries) {
+Result<RecoveryReport> SqliteStore::Recover(TimeMs now, int crash_retries,
+                                            const NoticeMaker& make) {
   RecoveryReport report;
-  Status st =
-      WriteAndWait(true, true, [&](Writer& w) { return w.Recover(now, crash_retries, &report); });
+  Status st = WriteAndWait(true, true,
+                           [&](Writer& w) { return w.Recover(now, crash_retries, make, &report); });
   if (!st.ok()) return st;
   return report;
+}
+
+Result<std::vector<Notice>> SqliteStore::DueNotices(TimeMs now, int limit) {
+  std::vector<Notice> notices;
+  Status st = Read([&](Reader& r) { return r.DueNotices(now, limit, &notices); });
+  if (!st.ok()) return st;
+  return notices;
+}
+
+Result<std::pair<std::optional<TimeMs>, int64_t>> SqliteStore::PendingNotices() {
+  std::pair<std::optional<TimeMs>, int64_t> out{std::nullopt, 0};
+  Status st = Read([&](Reader& r) { return r.PendingNotices(&out.first, &out.second); });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::RemoveNotice(int64_t id) {
+  return WriteAndWait(true, false, [&](Writer& w) { return w.RemoveNotice(id); });
+}
+
+Status SqliteStore::DeferNotice(int64_t id, TimeMs next_at, const std::string& error) {
+  return WriteAndWait(false, false, [&](Writer& w) { return w.DeferNotice(id, next_at, error); });
 }
 
 Result<int64_t> SqliteStore::Purge(TimeMs before) {

@@ -71,7 +71,12 @@ class SqliteStore : public Store {
   Result<std::map<std::string, TimeMs>> ScheduleFires() override;
   Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) override;
   Status SetScheduleFire(const std::string& type, TimeMs fire_time) override;
-  Result<RecoveryReport> Recover(TimeMs now, int crash_retries) override;
+  Result<RecoveryReport> Recover(TimeMs now, int crash_retries,
+                                 const NoticeMaker& make = {}) override;
+  Result<std::vector<Notice>> DueNotices(TimeMs now, int limit) override;
+  Result<std::pair<std::optional<TimeMs>, int64_t>> PendingNotices() override;
+  Status RemoveNotice(int64_t id) override;
+  Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) override;
   Result<int64_t> Purge(TimeMs before) override;
   Result<int64_t> SizeBytes() override;
 

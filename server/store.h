@@ -32,6 +32,20 @@ struct InsertResult {
   bool existing = false;
 };
 
+// A notification in the durable outbox.
+struct Notice {
+  int64_t id = 0;        // outbox id; 0 until stored
+  JobId job_id = 0;
+  std::string target;    // NotifyTarget::Key(): "mail:a@x,b@y", "syslog:ident"
+  bool failure = false;  // what it reports: a failure, or a success
+  std::string subject;
+  std::string body;
+  int attempts = 0;      // delivery attempts so far
+  TimeMs created_at = 0;
+  TimeMs next_at = 0;    // when to (re)try delivery
+  std::string last_error;
+};
+
 // How a running attempt ended.
 struct Outcome {
   JobState state = JobState::kDone;  // kDone, kFailed, kCancelled, or kQueued (retry later)
@@ -39,6 +53,7 @@ struct Outcome {
   std::string result;
   std::string error;
   TimeMs finished_at = 0;            // also the time of a retry decision
+  std::vector<Notice> notices;       // stored in the same transaction as the outcome
 };
 
 // Which jobs LIST returns, newest first.
@@ -65,6 +80,9 @@ struct RecoveryReport {
   std::vector<JobId> requeued;  // were running, back to queued
   std::vector<Job> failed;      // were running, crash allowance used up
 };
+
+// The notifications of a job that startup recovery failed.
+using NoticeMaker = std::function<std::vector<Notice>(const Job&)>;
 
 // Every method is thread-safe. Writes from all threads are group-committed:
 // concurrent calls share one transaction and one fsync.
@@ -117,8 +135,19 @@ class Store {
   virtual Status SetScheduleFire(const std::string& type, TimeMs fire_time) = 0;
 
   // Startup: every running job goes back to queued with interruptions+1, or to
-  // failed when its interruptions reach `crash_retries`. Call before serving.
-  virtual Result<RecoveryReport> Recover(TimeMs now, int crash_retries) = 0;
+  // failed when its interruptions reach `crash_retries`; the notices `make` returns
+  // for a failed job are stored in the same transaction. Call before serving.
+  virtual Result<RecoveryReport> Recover(TimeMs now, int crash_retries,
+                                         const NoticeMaker& make = {}) = 0;
+
+  // The outbox: up to `limit` notices due at `now`, oldest first.
+  virtual Result<std::vector<Notice>> DueNotices(TimeMs now, int limit) = 0;
+  // Earliest next_at and the number of notices in the outbox.
+  virtual Result<std::pair<std::optional<TimeMs>, int64_t>> PendingNotices() = 0;
+  // A notice delivered or given up: removed for good. Durable.
+  virtual Status RemoveNotice(int64_t id) = 0;
+  // A failed delivery attempt: attempts+1, next try at `next_at`.
+  virtual Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) = 0;
   // Deletes final jobs finished before `before`; returns how many.
   virtual Result<int64_t> Purge(TimeMs before) = 0;
   // Size of the database files in bytes.

@@ -98,7 +98,8 @@ TEST(ConfigTest, DefaultsLoadWithoutWarnings) {
   const Config& c = *r;
   EXPECT_EQ(WarningsOf(c), std::vector<std::string>{});
   EXPECT_TRUE(c.files.empty());
-  EXPECT_TRUE(c.notify.empty());
+  EXPECT_EQ(c.notify.smtp_url, "smtp://localhost:25");
+  EXPECT_EQ(c.notify.syslog_ident, "torqued");
 
   EXPECT_EQ(c.server.socket, "/state/torqued.sock");
   EXPECT_EQ(c.server.database, "/state/torque.db");
@@ -265,8 +266,8 @@ TEST(ConfigTest, JobSectionEqualsTorqueKeys) {
     EXPECT_EQ(x.priority, -7);
     EXPECT_TRUE(x.coalesce);
     EXPECT_EQ(x.aliases, (std::vector<std::string>{"xx", "xy"}));
-    EXPECT_EQ(x.notify_success, "syslog");
-    EXPECT_EQ(x.notify_fail, "mail a@b.c");
+    EXPECT_EQ(x.notify_success.at(0).Key(), "syslog:");
+    EXPECT_EQ(x.notify_fail.at(0).Key(), "mail:a@b.c");
     EXPECT_TRUE(x.dry_run);
     EXPECT_EQ(x.log_level, "debug");
     EXPECT_EQ(x.Get("env.FOO"), "bar");
@@ -569,8 +570,7 @@ TEST(ConfigTest, UnknownKeysAndSectionsWarn) {
   EXPECT_EQ(r->types.at("z").concurrent, 1);
   EXPECT_EQ(r->types.at("x").Get("bogus"), "1");
   EXPECT_EQ(r->types.at("treewatch").Get("cmd.x"), "d.x=1");
-  EXPECT_EQ(r->notify.at("smtp_url").value, "smtp://mail:25");
-  EXPECT_EQ(r->notify.at("smtp_url").where.ToString(), "user.ini:22");
+  EXPECT_EQ(r->notify.smtp_url, "smtp://mail:25");
   EXPECT_EQ(r->torque_globals.at("httpd.active").value, "False");
   EXPECT_EQ(r->torque_globals.at("foo").value, "1");
 }
@@ -777,7 +777,9 @@ TEST_F(ConfigFileTest, UpqConfigLoads) {
   EXPECT_EQ(verify.handler, "exec");
   EXPECT_TRUE(verify.active);
   EXPECT_EQ(verify.concurrent, 1);
-  EXPECT_EQ(verify.notify_fail, "mail admin@example.org syslog");
+  ASSERT_EQ(verify.notify_fail.size(), 2u);
+  EXPECT_EQ(verify.notify_fail[0].Key(), "mail:admin@example.org");
+  EXPECT_EQ(verify.notify_fail[1].Key(), "syslog:");
   const JobTypeConfig& extract = r->types.at("extract_metadata");
   EXPECT_FALSE(extract.active);
   EXPECT_EQ(extract.concurrent, 2);

@@ -1,6 +1,8 @@
 #include "core/schedule.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/scoped_tz.h"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,26 +17,7 @@ namespace {
 
 using Lines = std::vector<std::string>;
 
-// Sets TZ for the scope and restores the previous value.
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = getenv("TZ")) old_ = old;
-    setenv("TZ", tz, 1);
-    tzset();
-  }
-  ~ScopedTz() {
-    if (old_) {
-      setenv("TZ", old_->c_str(), 1);
-    } else {
-      unsetenv("TZ");
-    }
-    tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
+using testing::ScopedTz;
 
 // "YYYY-MM-DD HH:MM:SS" in local time (not an ambiguous one) -> ms.
 TimeMs Local(const std::string& text) {

@@ -300,3 +300,137 @@ TEST(DefaultBackoff, GrowsExponentiallyWithJitterAndCap) {
 
 }  // namespace
 }  // namespace torque::server
+
+namespace torque::server {
+namespace {
+
+// A reload: the same dispatcher configured again while jobs run.
+TEST_F(DispatcherTest, ReloadResizesConcurrencyWithJobsInFlight) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  JobTypeConfig type;
+  type.concurrent = 1;
+  Start(handler, type);
+  std::vector<JobId> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(Submit("x"));
+  ASSERT_TRUE(handler->WaitStarted(1));
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 1);
+
+  Config bigger;
+  type.name = "t";
+  type.concurrent = 3;
+  bigger.types["t"] = type;
+  dispatcher_->Configure(bigger, {{"t", handler}}, {});
+  ASSERT_TRUE(handler->WaitStarted(3));
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 3);
+  gate = true;
+  for (JobId id : ids) {
+    auto job = WaitFinal(id);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, JobState::kDone);
+  }
+  EXPECT_EQ(handler->max_parallel(), 3);
+}
+
+TEST_F(DispatcherTest, ReloadRemovingATypeLetsRunningJobsEndAndKeepsQueuedOnes) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  Start(handler);
+  JobId running = Submit("x");
+  JobId queued = Submit("y");
+  ASSERT_TRUE(handler->WaitStarted(1));
+
+  JobTypeConfig other;
+  other.name = "u";
+  Config without;
+  without.types["u"] = other;
+  dispatcher_->Configure(without, {{"u", handler}}, {});
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 0);  // t is no longer a type here
+  gate = true;
+  auto job = WaitFinal(running);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kDone);
+  clock_.Advance(10'000);  // a rescan: a removed type still claims nothing
+  dispatcher_->Wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(store_->Get(queued)->state, JobState::kQueued);
+
+  JobTypeConfig back;
+  back.name = "t";
+  Config with;
+  with.types["t"] = back;
+  dispatcher_->Configure(with, {{"t", handler}}, {});
+  job = WaitFinal(queued);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kDone);
+}
+
+TEST_F(DispatcherTest, RunningJobKeepsTheSettingsItWasClaimedWith) {
+  std::atomic<bool> gate{false};
+  std::atomic<int> seen_retries{-1};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    seen_retries = ctx.config->retries;
+    jobs::RunResult r = testing::BlockUntilCancelled(ctx, gate);
+    seen_retries = ctx.config->retries;  // still the claimed settings after the reload
+    return r;
+  });
+  JobTypeConfig type;
+  type.retries = 1;
+  Start(handler, type);
+  JobId id = Submit("x");
+  ASSERT_TRUE(handler->WaitStarted(1));
+  Config changed;
+  type.name = "t";
+  type.retries = 9;
+  changed.types["t"] = type;
+  dispatcher_->Configure(changed, {{"t", handler}}, {});
+  gate = true;
+  ASSERT_TRUE(WaitFinal(id));
+  EXPECT_EQ(seen_retries.load(), 1);
+}
+
+TEST_F(DispatcherTest, OutcomeAndItsNoticesAreStoredTogether) {
+  auto handler = std::make_shared<ScriptedHandler>(
+      [](jobs::JobContext&) { return jobs::RunResult::Failed("boom"); });
+  std::atomic<int> woken{0};
+  JobTypeConfig type;
+  type.name = "t";
+  type.notify_fail = ParseNotifyRule("syslog:x").value().targets;
+  Config config;
+  config.types["t"] = type;
+  DispatcherOptions options;
+  options.make_notices = [](const JobTypeConfig& t, const Job& job, TimeMs now) {
+    std::vector<Notice> out;
+    for (const NotifyTarget& target : t.notify_fail) {
+      if (job.state != JobState::kFailed) continue;
+      Notice n;
+      n.job_id = job.id;
+      n.target = target.Key();
+      n.subject = job.error;
+      n.created_at = n.next_at = now;
+      out.push_back(n);
+    }
+    return out;
+  };
+  options.on_notices = [&] { ++woken; };
+  options.on_final = [this](const Job& job) {
+    std::lock_guard lock(mu_);
+    finals_[job.id] = job;
+    cv_.notify_all();
+  };
+  dispatcher_ = std::make_unique<Dispatcher>(*store_, clock_, options);
+  dispatcher_->Configure(config, {{"t", handler}}, {});
+  dispatcher_->Start();
+  JobId id = Submit("x");
+  ASSERT_TRUE(WaitFinal(id));
+  auto due = store_->DueNotices(clock_.Now(), 10).value();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].job_id, id);
+  EXPECT_EQ(due[0].subject, "boom");
+  EXPECT_EQ(woken.load(), 1);
+}
+
+}  // namespace
+}  // namespace torque::server

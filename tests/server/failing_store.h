@@ -28,8 +28,9 @@ class FailingStore : public server::Store {
     kSetPaused,
     kRecover,
     kPurge,
-    kFire,  // Fire and SetScheduleFire
-    kRead,  // Get, List, NextRunAt, Counts, PausedTypes, ScheduleFires, SizeBytes
+    kFire,    // Fire and SetScheduleFire
+    kNotice,  // RemoveNotice and DeferNotice
+    kRead,    // Get, List, NextRunAt, Counts, PausedTypes, ScheduleFires, SizeBytes, notices
   };
 
   explicit FailingStore(server::Store& inner) : inner_(inner) {}
@@ -46,7 +47,8 @@ class FailingStore : public server::Store {
   // Every write fails with `status`, as on a full disk; reads still work.
   void FailWrites(Status status = Status::IoError("database or disk is full")) {
     for (Kind k : {Kind::kInsert, Kind::kClaim, Kind::kFinish, Kind::kRequeue, Kind::kCancel,
-                   Kind::kRetry, Kind::kSetPaused, Kind::kRecover, Kind::kPurge, Kind::kFire}) {
+                   Kind::kRetry, Kind::kSetPaused, Kind::kRecover, Kind::kPurge, Kind::kFire,
+                   Kind::kNotice}) {
       Fail(k, status);
     }
   }
@@ -121,9 +123,26 @@ class FailingStore : public server::Store {
     if (auto st = Check(Kind::kFire)) return *st;
     return inner_.SetScheduleFire(type, fire_time);
   }
-  Result<server::RecoveryReport> Recover(TimeMs now, int crash_retries) override {
+  Result<server::RecoveryReport> Recover(TimeMs now, int crash_retries,
+                                         const server::NoticeMaker& make = {}) override {
     if (auto st = Check(Kind::kRecover)) return *st;
-    return inner_.Recover(now, crash_retries);
+    return inner_.Recover(now, crash_retries, make);
+  }
+  Result<std::vector<server::Notice>> DueNotices(TimeMs now, int limit) override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.DueNotices(now, limit);
+  }
+  Result<std::pair<std::optional<TimeMs>, int64_t>> PendingNotices() override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.PendingNotices();
+  }
+  Status RemoveNotice(int64_t id) override {
+    if (auto st = Check(Kind::kNotice)) return *st;
+    return inner_.RemoveNotice(id);
+  }
+  Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) override {
+    if (auto st = Check(Kind::kNotice)) return *st;
+    return inner_.DeferNotice(id, next_at, error);
   }
   Result<int64_t> Purge(TimeMs before) override {
     if (auto st = Check(Kind::kPurge)) return *st;

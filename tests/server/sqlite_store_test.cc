@@ -180,7 +180,7 @@ TEST_F(SqliteStoreTest, RejectsDatabaseFromNewerTorqued) {
   EXPECT_EQ(opened.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(opened.status().message(),
             "database " + path_ +
-                " has schema version 99, newer than this torqued knows (2); "
+                " has schema version 99, newer than this torqued knows (3); "
                 "upgrade torqued");
 }
 

@@ -1,0 +1,86 @@
+// Notifier: delivers the notices of the durable outbox, retrying failed deliveries.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include "core/clock.h"
+#include "core/notify_config.h"
+#include "server/store.h"
+
+namespace torque::server {
+
+// Delivers one notice to one target: Ok, or why not (the notice is retried).
+using DeliverFn = std::function<Status(const NotifyTarget& target, const Notice& notice)>;
+
+// Delivery over SMTP (MailSender) and syslog (SyslogSender) with `settings`.
+DeliverFn MakeDeliverer(const NotifySettings& settings);
+
+// Counters since start, for stats and tests.
+struct NotifierStats {
+  int64_t delivered = 0;
+  int64_t failed_attempts = 0;  // deliveries that failed and were deferred
+  int64_t dropped = 0;          // given up after give_up_after, or an unusable target
+};
+
+// One thread that works through the outbox oldest first. A notice is removed only
+// after its delivery succeeded (so a restart re-sends nothing that was delivered and
+// loses nothing that was not); a failed delivery is retried after retry_delay, doubling
+// up to retry_max_delay, and dropped with an error after give_up_after. Jobs never wait
+// for it. Thread-safe.
+class Notifier {
+ public:
+  Notifier(Store& store, const Clock& clock, NotifySettings settings, DeliverFn deliver);
+  ~Notifier();  // Stop()
+
+  void Start();
+  // New notices were stored, or the clock moved (tests): look at the outbox now.
+  void Wake();
+  // Wake, then waits until a pass that began after this call has ended (tests).
+  void Sync();
+  // New settings and delivery (config reload); applies from the next delivery.
+  void Reconfigure(NotifySettings settings, DeliverFn deliver);
+  // Ends the thread after the delivery in progress. Idempotent.
+  void Stop();
+
+  NotifierStats stats() const;
+
+  // How long the thread waits at most before it looks at the clock again.
+  static constexpr DurationMs kMaxWaitMs = 1000;
+  // Notices read from the store per pass.
+  static constexpr int kBatch = 50;
+
+ private:
+  void Loop();
+  // Delivers or defers one due notice; called without mu_ held. False when the store
+  // could not record what happened.
+  bool Handle(const Notice& notice, TimeMs now);
+  // The delay before attempt `attempts` + 1 of a delivery.
+  DurationMs RetryDelay(int attempts) const;
+
+  Store& store_;
+  const Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable pass_cv_;
+  NotifySettings settings_;
+  DeliverFn deliver_;
+  NotifierStats stats_;
+  std::set<int64_t> unremoved_;  // delivered, but the store failed to remove them
+  bool woken_ = false;
+  bool stopping_ = false;
+  uint64_t passes_started_ = 0;
+  uint64_t passes_done_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace torque::server

@@ -1,0 +1,383 @@
+#include "server/runtime.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/duration.h"
+#include "jobs/handler_registry.h"
+#include "server/daemon.h"
+#include "server/io_mailbox.h"
+#include "server/logging.h"
+#include "server/notice_text.h"
+#include "server/notifier.h"
+#include "server/scheduler.h"
+#include "server/service.h"
+#include "server/socket_server.h"
+#include "server/sqlite_store.h"
+
+namespace torque::server {
+namespace {
+
+// How often finished jobs past their retention are purged.
+constexpr auto kPurgeInterval = std::chrono::hours(1);
+
+// Job types (active ones) that `after` adds to, removes from or changes in `before`.
+struct TypeChanges {
+  std::vector<std::string> added, removed, changed;
+};
+
+bool SameType(const JobTypeConfig& a, const JobTypeConfig& b) {
+  if (a.active != b.active || a.settings.size() != b.settings.size()) return false;
+  for (const auto& [key, setting] : a.settings) {
+    auto it = b.settings.find(key);
+    if (it == b.settings.end() || it->second.value != setting.value) return false;
+  }
+  return true;
+}
+
+TypeChanges Compare(const Config& before, const Config& after) {
+  TypeChanges c;
+  auto active = [](const Config& config, const std::string& name) {
+    auto it = config.types.find(name);
+    return it != config.types.end() && it->second.active ? &it->second : nullptr;
+  };
+  for (const auto& [name, t] : after.types) {
+    const JobTypeConfig* old = active(before, name);
+    if (!t.active) continue;
+    if (!old) c.added.push_back(name);
+    else if (!SameType(*old, t)) c.changed.push_back(name);
+  }
+  for (const auto& [name, t] : before.types) {
+    if (t.active && !active(after, name)) c.removed.push_back(name);
+  }
+  return c;
+}
+
+std::string Names(const std::vector<std::string>& names) {
+  if (names.empty()) return "none";
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+Result<Dispatcher::Handlers> MakeHandlers(const Config& config) {
+  Dispatcher::Handlers handlers;
+  for (const auto& [name, type] : config.types) {
+    if (!type.active) continue;
+    auto handler = jobs::MakeHandler(type, config.server);
+    if (!handler.ok()) return handler.status();
+    handlers[name] = std::move(*handler);
+  }
+  return handlers;
+}
+
+Result<DurationMs> MisfireGrace(const Config& config) {
+  auto it = config.torque_globals.find("apscheduler.misfire_grace_time");
+  if (it == config.torque_globals.end()) return SchedulerOptions().misfire_grace;
+  auto grace = ParseDuration(it->second.value);
+  if (!grace.ok()) {
+    return Status::InvalidArgument("apscheduler.misfire_grace_time: " + grace.status().message());
+  }
+  return *grace;
+}
+
+struct Runtime::Parts {
+  Config config;
+  RuntimeOptions options;
+  SystemClock clock;
+  std::shared_ptr<spdlog::logger> log = spdlog::default_logger();
+  // Declared before the store: its last callbacks may still post replies while it closes.
+  boost::asio::io_context io;
+  IoMailbox mailbox{io};
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<Notifier> notifier;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<SocketServer> server;
+  boost::asio::signal_set signals{io, SIGTERM, SIGINT, SIGHUP};
+  boost::asio::steady_timer guard_timer{io};
+  boost::asio::steady_timer purge_timer{io};
+  std::thread drain;
+  std::thread purge_worker;
+
+  void BeginStop(const std::string& why);
+  void WaitSignal();
+  void WatchGuard();
+  void SchedulePurge();
+  void Purge(DurationMs retention);
+  void Reopen();
+  Status Reload(Config next);
+};
+
+Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_unique<Parts>()) {
+  parts_->config = std::move(config);
+  parts_->options = std::move(options);
+}
+
+Runtime::~Runtime() {
+  Parts& p = *parts_;
+  if (p.drain.joinable()) p.drain.join();
+  if (p.purge_worker.joinable()) p.purge_worker.join();
+  if (p.notifier) p.notifier->Stop();
+  if (p.scheduler) p.scheduler->Stop();
+  if (p.dispatcher) p.dispatcher->Stop(0);
+}
+
+int Runtime::Open(std::string* why) {
+  Parts& p = *parts_;
+  const Config& config = p.config;
+  auto handlers = MakeHandlers(config);
+  auto misfire_grace = MisfireGrace(config);
+  if (!handlers.ok() || !misfire_grace.ok()) {
+    *why = "invalid configuration: " +
+           (handlers.ok() ? misfire_grace.status() : handlers.status()).message();
+    return kExitConfig;
+  }
+  auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
+  if (!opened.ok()) {
+    *why = "cannot open the database: " + opened.status().message();
+    return opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError;
+  }
+  p.store = std::move(*opened);
+
+  // Recover: jobs a crash interrupted run again; those out of crash_retries fail, and
+  // their notify_fail notices are stored in the same transaction.
+  auto notices_for = [&p](const Job& job) {
+    auto it = p.config.types.find(job.type);
+    if (it == p.config.types.end()) return std::vector<Notice>();
+    return MakeNotices(it->second, job, p.clock.Now());
+  };
+  auto recovered = p.store->Recover(p.clock.Now(), config.server.crash_retries, notices_for);
+  if (!recovered.ok()) {
+    *why = "recovery failed: " + recovered.status().message();
+    return kExitIoError;
+  }
+  if (!recovered->requeued.empty()) {
+    p.log->warn("recovered {} job(s) interrupted by the last stop; they run again",
+                recovered->requeued.size());
+  }
+  for (const Job& job : recovered->failed) {
+    p.log->error("job {} ({}) failed: {}", job.id, job.type, job.error);
+  }
+  auto paused = p.store->PausedTypes();
+  if (!paused.ok()) {
+    *why = "cannot read paused job types: " + paused.status().message();
+    return kExitIoError;
+  }
+
+  p.notifier = std::make_unique<Notifier>(*p.store, p.clock, config.notify,
+                                          MakeDeliverer(config.notify));
+  DispatcherOptions dopts;
+  dopts.socket_path = config.server.socket;
+  dopts.jobs_dir = config.server.jobs_dir;
+  dopts.on_final = [&p](const Job& job) {
+    if (p.service) p.service->OnFinal(job);
+  };
+  dopts.make_notices = &MakeNotices;
+  dopts.on_notices = [&p] { p.notifier->Wake(); };
+  p.dispatcher = std::make_unique<Dispatcher>(*p.store, p.clock, dopts);
+  p.dispatcher->Configure(config, std::move(*handlers), std::move(*paused));
+  SchedulerOptions sopts;
+  sopts.misfire_grace = *misfire_grace;
+  sopts.on_fired = [&p](const std::string& type, JobId, bool existing) {
+    if (!existing) p.dispatcher->Notify(type, p.clock.Now());
+  };
+  p.scheduler = std::make_unique<Scheduler>(*p.store, p.clock, sopts);
+  if (Status s = p.scheduler->Configure(config); !s.ok()) {
+    *why = "invalid configuration: " + s.message();
+    return kExitConfig;
+  }
+  p.service = std::make_unique<Service>(*p.store, *p.dispatcher, config, p.clock,
+                                        p.io.get_executor(),
+                                        ServiceInfo{config.server.database, p.clock.Now()});
+  p.service->SetNextFire([&p](const std::string& type) { return p.scheduler->NextFire(type); });
+  p.server = std::make_unique<SocketServer>(p.io, *p.service, p.mailbox);
+  if (Status s = p.server->Listen(config.server); !s.ok()) {
+    *why = s.message();
+    return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
+  }
+  return kExitOk;
+}
+
+void Runtime::Run(const std::function<void()>& on_ready) {
+  Parts& p = *parts_;
+  p.dispatcher->Start();
+  p.scheduler->Start();
+  p.notifier->Start();
+  p.WaitSignal();
+  if (!p.options.guard_file.empty()) p.WatchGuard();
+  p.Purge(p.config.server.retention);
+  p.SchedulePurge();
+  p.log->info("torqued {} ready on {} (database {}, {} job type(s))", TORQUE_VERSION,
+              p.config.server.socket, p.config.server.database, p.config.types.size());
+  on_ready();
+  p.io.run();
+  if (p.drain.joinable()) p.drain.join();
+  if (p.purge_worker.joinable()) p.purge_worker.join();
+  SqliteStoreStats st = p.store->stats();
+  p.log->info("torqued stopped; {} database commits ({} synced) carried {} writes", st.commits,
+              st.synced_commits, st.ops);
+}
+
+void Runtime::Parts::BeginStop(const std::string& why) {
+  if (drain.joinable()) {
+    log->info("{}; already stopping", why);
+    return;
+  }
+  log->info("{}; draining", why);
+  server->StopAccepting();
+  service->BeginShutdown();
+  const DurationMs grace = config.server.shutdown_grace;
+  drain = std::thread([this, grace] {
+    scheduler->Stop();
+    dispatcher->Stop(grace);
+    notifier->Stop();
+    boost::asio::post(io, [this] {
+      server->CloseSessions();
+      io.stop();
+    });
+  });
+}
+
+void Runtime::Parts::WaitSignal() {
+  signals.async_wait([this](auto ec, int signo) {
+    if (ec) return;
+    if (signo != SIGHUP) {
+      BeginStop("termination requested (signal " + std::to_string(signo) + ")");
+    } else if (drain.joinable()) {
+      log->info("SIGHUP received while stopping; ignored");
+    } else if (!options.load_config) {
+      log->warn("SIGHUP received; this daemon has no configuration source to reload");
+    } else {
+      log->info("SIGHUP received; reloading the configuration");
+      Reopen();
+      Result<Config> config = options.load_config();
+      Status st = config.ok() ? Reload(std::move(*config)) : config.status();
+      if (!st.ok()) {
+        log->error("configuration reload rejected, the running configuration stays: {}",
+                   st.message());
+      }
+    }
+    WaitSignal();
+  });
+}
+
+void Runtime::Parts::WatchGuard() {
+  guard_timer.expires_after(std::chrono::seconds(1));
+  guard_timer.async_wait([this](auto ec) {
+    if (ec || drain.joinable()) return;
+    std::error_code exists_ec;
+    if (!std::filesystem::exists(options.guard_file, exists_ec)) {
+      log->warn("guard file {} disappeared, stopping", options.guard_file);
+      BeginStop("guard file removed");
+      return;
+    }
+    WatchGuard();
+  });
+}
+
+void Runtime::Parts::Purge(DurationMs retention) {
+  auto purged = store->Purge(clock.Now() - retention);
+  if (!purged.ok()) {
+    log->error("purge failed: {}", purged.status().message());
+  } else if (*purged > 0) {
+    log->info("purged {} finished job(s) older than {}", *purged, FormatDuration(retention));
+  }
+}
+
+void Runtime::Parts::SchedulePurge() {
+  purge_timer.expires_after(kPurgeInterval);
+  purge_timer.async_wait([this](auto ec) {
+    if (ec) return;
+    if (purge_worker.joinable()) purge_worker.join();
+    purge_worker = std::thread([this, retention = config.server.retention] { Purge(retention); });
+    SchedulePurge();
+  });
+}
+
+void Runtime::Parts::Reopen() {
+  if (Status s = ReopenLog(); !s.ok()) log->error("{}", s.message());
+  const std::string& file = config.server.log_file;
+  if (!options.detached || file.empty()) return;
+  // Job programs inherit stdout/stderr: point them at the new file too.
+  int fd = open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log->error("cannot reopen {} for stdout/stderr: {}", file, std::strerror(errno));
+    return;
+  }
+  dup2(fd, STDOUT_FILENO);
+  dup2(fd, STDERR_FILENO);
+  close(fd);
+}
+
+Status Runtime::Reload(Config config) { return parts_->Reload(std::move(config)); }
+
+Status Runtime::Parts::Reload(Config next) {
+  // What only a restart can change keeps its running value.
+  ServerConfig& now = next.server;
+  const ServerConfig& old = config.server;
+  std::vector<std::string> kept;
+  auto keep = [&](const char* key, auto& value, const auto& running) {
+    if (value == running) return;
+    kept.push_back(key);
+    value = running;
+  };
+  keep("socket", now.socket, old.socket);
+  keep("socket_mode", now.socket_mode, old.socket_mode);
+  keep("socket_group", now.socket_group, old.socket_group);
+  keep("database", now.database, old.database);
+  keep("pid_file", now.pid_file, old.pid_file);
+  keep("log_file", now.log_file, old.log_file);
+  keep("jobs_dir", now.jobs_dir, old.jobs_dir);
+
+  // Validate everything before anything changes.
+  auto handlers = MakeHandlers(next);
+  if (!handlers.ok()) return handlers.status();
+  auto grace = MisfireGrace(next);
+  if (!grace.ok()) return grace.status();
+  if (options.log_level.empty()) {
+    if (auto level = ParseLogLevel(now.log_level); !level.ok()) return level.status();
+  }
+
+  for (const std::string& key : kept) {
+    log->warn("reload: [server] {} changed; it takes effect at the next restart", key);
+  }
+  if (auto running = MisfireGrace(config); running.ok() && *running != *grace) {
+    log->warn("reload: apscheduler.misfire_grace_time changed; it takes effect at the next "
+              "restart");
+  }
+  for (const auto& w : next.warnings) log->warn("config: {}", w.ToString());
+  if (options.log_level.empty()) (void)SetLogLevel(now.log_level);
+  auto paused = store->PausedTypes();
+  if (!paused.ok()) {
+    log->error("reload: cannot read paused job types ({}); new types start unpaused",
+               paused.status().message());
+  }
+  const TypeChanges changes = Compare(config, next);
+  dispatcher->Configure(next, std::move(*handlers), paused.ok() ? *paused : std::set<std::string>());
+  if (Status s = scheduler->Configure(next); !s.ok()) {
+    log->error("reload: schedules unchanged: {}", s.message());  // validated at load already
+  }
+  notifier->Reconfigure(next.notify, MakeDeliverer(next.notify));
+  service->SetConfig(next);
+  config = std::move(next);
+  log->info("configuration reloaded: {} job type(s); added: {}; removed: {}; changed: {}",
+            config.types.size(), Names(changes.added), Names(changes.removed),
+            Names(changes.changed));
+  return Status::Ok();
+}
+
+}  // namespace torque::server
