@@ -1,6 +1,7 @@
 #include "client/cli_render.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstddef>
 #include <ctime>
 #include <ostream>
@@ -35,6 +36,20 @@ std::string LocalTime(const json& v) {
 std::string Seconds(const json& v) {
   if (!v.is_number()) return Text(v);
   return ShortDuration(static_cast<int64_t>(v.get<double>() * 1000 + 0.5));
+}
+
+// A millisecond count as a short duration ("1.2s", "340ms"); "-" for null.
+std::string Millis(const json& v) {
+  if (!v.is_number()) return Text(v);
+  return ShortDuration(static_cast<int64_t>(v.get<double>() + 0.5));
+}
+
+// A number with `decimals` digits after the point; "-" for null.
+std::string Number(const json& v, int decimals) {
+  if (!v.is_number()) return Text(v);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v.get<double>());
+  return buf;
 }
 
 std::size_t DisplayWidth(const std::string& s) {
@@ -210,17 +225,35 @@ void PrintStats(std::ostream& out, const json& s) {
       << " bytes)\n";
   const json& totals = Field(s, "totals");
   out << "jobs submitted " << Text(Field(totals, "submitted")) << ", finished "
-      << Text(Field(totals, "finished")) << " since start\n";
+      << Text(Field(totals, "finished")) << " since start";
+  if (Field(totals, "recent_per_minute").is_number()) {
+    out << "; " << Number(Field(totals, "recent_per_minute"), 1) << "/min over the last "
+        << Seconds(Field(totals, "recent_window_s"));
+  }
+  out << '\n';
+  const json& notify = Field(s, "notifications");
+  if (notify.is_object()) {
+    out << "notifications pending " << Text(Field(notify, "pending")) << ", delivered "
+        << Text(Field(notify, "delivered")) << ", failed attempts "
+        << Text(Field(notify, "failed_attempts")) << ", dropped " << Text(Field(notify, "dropped"))
+        << '\n';
+  }
   const json& types = Field(s, "types");
   if (!types.is_array() || types.empty()) return;
   out << '\n';
-  Table t({"TYPE", "QUEUED", "DELAYED", "RUNNING", "DONE", "FAILED", "CANCELLED", "PAUSED"},
-          {false, true, true, true, true, true, true, false});
+  Table t({"TYPE", "QUEUED", "DELAYED", "RUNNING", "DONE", "FAILED", "CANCELLED", "PAUSED",
+           "PER_MIN", "WAIT_AVG", "WAIT_MAX", "RUN_AVG"},
+          {false, true, true, true, true, true, true, false, true, true, true, true});
   for (const json& ty : types) {
     std::vector<std::string> row = {Text(Field(ty, "type"))};
     for (const char* k :
          {"queued", "delayed", "running", "done", "failed", "cancelled", "paused"}) {
       row.push_back(Text(Field(ty, k)));
+    }
+    const json& recent = Field(ty, "recent");
+    row.push_back(Number(Field(recent, "per_minute"), 1));
+    for (const char* k : {"wait_ms_avg", "wait_ms_max", "run_ms_avg"}) {
+      row.push_back(Millis(Field(recent, k)));
     }
     t.Add(std::move(row));
   }

@@ -204,6 +204,12 @@ int Runtime::Open(std::string* why) {
                                         p.io.get_executor(),
                                         ServiceInfo{config.server.database, p.clock.Now()});
   p.service->SetNextFire([&p](const std::string& type) { return p.scheduler->NextFire(type); });
+  p.service->SetOutboxInfo([&p] {
+    NotifierStats n = p.notifier->stats();
+    auto pending = p.store->PendingNotices();
+    return Service::OutboxInfo{pending.ok() ? pending->second : -1, n.delivered,
+                               n.failed_attempts, n.dropped};
+  });
   p.server = std::make_unique<SocketServer>(p.io, *p.service, p.mailbox);
   if (Status s = p.server->Listen(config.server); !s.ok()) {
     *why = s.message();

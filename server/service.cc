@@ -284,9 +284,25 @@ std::string Service::Stats() {
   auto counts = store_.Counts(now);
   if (!counts.ok()) return ErrorReply(counts.status());
   auto size = store_.SizeBytes();
+  auto activity = store_.Activity(now - kActivityWindowMs);
+  if (!activity.ok()) return ErrorReply(activity.status());
+  const double minutes = kActivityWindowMs / 60'000.0;
   Json types = Json::array();
   int64_t finished = 0;
+  int64_t recent = 0;
   for (const TypeCounts& c : *counts) {
+    Json window = {{"finished", 0}, {"failed", 0}, {"per_minute", 0.0}, {"wait_ms_avg", nullptr},
+                   {"wait_ms_max", nullptr}, {"run_ms_avg", nullptr}};
+    for (const TypeActivity& a : *activity) {
+      if (a.type != c.type) continue;
+      recent += a.finished;
+      window = {{"finished", a.finished},
+                {"failed", a.failed},
+                {"per_minute", a.finished / minutes},
+                {"wait_ms_avg", a.wait_ms_avg},
+                {"wait_ms_max", a.wait_ms_max},
+                {"run_ms_avg", a.run_ms_avg}};
+    }
     types.push_back({{"type", c.type},
                      {"queued", c.queued},
                      {"delayed", c.delayed},
@@ -294,8 +310,17 @@ std::string Service::Stats() {
                      {"done", c.done},
                      {"failed", c.failed},
                      {"cancelled", c.cancelled},
-                     {"paused", dispatcher_.Runtime(c.type).paused}});
+                     {"paused", dispatcher_.Runtime(c.type).paused},
+                     {"recent", window}});
     finished += c.done + c.failed + c.cancelled;
+  }
+  Json outbox = nullptr;
+  if (outbox_) {
+    OutboxInfo o = outbox_();
+    outbox = {{"pending", o.pending},
+              {"delivered", o.delivered},
+              {"failed_attempts", o.failed_attempts},
+              {"dropped", o.dropped}};
   }
   Json stats = {
       {"version", TORQUE_VERSION},
@@ -304,7 +329,13 @@ std::string Service::Stats() {
       {"uptime", (now - info_.started_at) / 1000.0},
       {"database", {{"path", info_.database_path}, {"size_bytes", size.ok() ? *size : -1}}},
       {"types", types},
-      {"totals", {{"submitted", submitted_.load()}, {"finished", finished}}},
+      {"totals",
+       {{"submitted", submitted_.load()},
+        {"finished", finished},
+        {"recent_window_s", kActivityWindowMs / 1000},
+        {"recent_finished", recent},
+        {"recent_per_minute", recent / minutes}}},
+      {"notifications", outbox},
   };
   return FormatOk(Dump(stats));
 }

@@ -53,6 +53,18 @@ class Service {
   using NextFire = std::function<std::optional<TimeMs>(const std::string& type)>;
   void SetNextFire(NextFire next_fire) { next_fire_ = std::move(next_fire); }
 
+  // STATS' notifications part: the outbox and what the notifier did since start.
+  struct OutboxInfo {
+    int64_t pending = 0;
+    int64_t delivered = 0;
+    int64_t failed_attempts = 0;
+    int64_t dropped = 0;
+  };
+  void SetOutboxInfo(std::function<OutboxInfo()> info) { outbox_ = std::move(info); }
+
+  // STATS reports throughput and latency of the jobs finished in this window.
+  static constexpr DurationMs kActivityWindowMs = 5 * 60'000;
+
   // From now on submissions get "ERR shutdown"; pending waits get "ERR shutdown".
   void BeginShutdown();
 
@@ -84,6 +96,7 @@ class Service {
   boost::asio::any_io_executor timers_;
   ServiceInfo info_;
   NextFire next_fire_;
+  std::function<OutboxInfo()> outbox_;
   std::shared_ptr<spdlog::logger> log_;
   boost::asio::thread_pool blocking_{2};
 

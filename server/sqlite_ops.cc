@@ -334,7 +334,15 @@ SqliteStore::Reader::Reader(SQLite::Database d)
       due_notices(db,
                   "SELECT id, job_id, target, event, subject, body, attempts, created_at, "
                   "next_at, last_error FROM outbox WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?2"),
-      pending_notices(db, "SELECT MIN(next_at), COUNT(*) FROM outbox") {}
+      pending_notices(db, "SELECT MIN(next_at), COUNT(*) FROM outbox"),
+      // "state <> 'queued'" repeats the condition of the partial index jobs_finished.
+      activity(db,
+               "SELECT type, COUNT(*), SUM(state = 'failed'), "
+               "AVG(CASE WHEN started_at > 0 THEN started_at - MAX(run_at, created_at) END), "
+               "MAX(CASE WHEN started_at > 0 THEN started_at - MAX(run_at, created_at) END), "
+               "AVG(CASE WHEN started_at > 0 THEN finished_at - started_at END) "
+               "FROM jobs WHERE state <> 'queued' AND state IN ('done', 'failed', 'cancelled') "
+               "AND finished_at >= ?1 GROUP BY type") {}
 
 SQLite::Statement& SqliteStore::Reader::ListStatement(int mask) {
   auto& s = lists[mask];
@@ -431,6 +439,21 @@ Status SqliteStore::Reader::DueNotices(TimeMs now, int limit, std::vector<Notice
     n.next_at = q->getColumn(8).getInt64();
     n.last_error = q->getColumn(9).getString();
     out->push_back(std::move(n));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::Activity(TimeMs since, std::vector<TypeActivity>* out) {
+  Use q(activity, since);
+  while (q->executeStep()) {
+    TypeActivity a;
+    a.type = q->getColumn(0).getString();
+    a.finished = q->getColumn(1).getInt64();
+    a.failed = q->getColumn(2).getInt64();
+    a.wait_ms_avg = q->getColumn(3).getDouble();  // 0 for NULL
+    a.wait_ms_max = q->getColumn(4).getInt64();
+    a.run_ms_avg = q->getColumn(5).getDouble();
+    out->push_back(std::move(a));
   }
   return Status::Ok();
 }

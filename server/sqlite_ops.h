@@ -88,6 +88,7 @@ struct SqliteStore::Reader {
   Status ScheduleFires(std::map<std::string, TimeMs>* out);
   Status DueNotices(TimeMs now, int limit, std::vector<Notice>* out);
   Status PendingNotices(std::optional<TimeMs>* next, int64_t* count);
+  Status Activity(TimeMs since, std::vector<TypeActivity>* out);
 
   // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
   SQLite::Statement& ListStatement(int mask);
@@ -101,6 +102,7 @@ struct SqliteStore::Reader {
   SQLite::Statement fires;
   SQLite::Statement due_notices;
   SQLite::Statement pending_notices;
+  SQLite::Statement activity;
   std::map<int, std::unique_ptr<SQLite::Statement>> lists;
 };
 

@@ -460,6 +460,13 @@ Result<int64_t> SqliteStore::Purge(TimeMs before) {
   }
 }
 
+Result<std::vector<TypeActivity>> SqliteStore::Activity(TimeMs since) {
+  std::vector<TypeActivity> activity;
+  Status st = Read([&](Reader& r) { return r.Activity(since, &activity); });
+  if (!st.ok()) return st;
+  return activity;
+}
+
 Result<int64_t> SqliteStore::SizeBytes() {
   std::error_code ec;
   int64_t size = static_cast<int64_t>(fs::file_size(path_, ec));

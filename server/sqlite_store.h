@@ -78,6 +78,7 @@ class SqliteStore : public Store {
   Status RemoveNotice(int64_t id) override;
   Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) override;
   Result<int64_t> Purge(TimeMs before) override;
+  Result<std::vector<TypeActivity>> Activity(TimeMs since) override;
   Result<int64_t> SizeBytes() override;
 
   SqliteStoreStats stats() const;

@@ -75,6 +75,16 @@ struct TypeCounts {
   int64_t cancelled = 0;
 };
 
+// What the jobs of one type that finished in a recent window did.
+struct TypeActivity {
+  std::string type;
+  int64_t finished = 0;       // done, failed or cancelled in the window
+  int64_t failed = 0;
+  double wait_ms_avg = 0;     // from ready (created or run_at) to started
+  int64_t wait_ms_max = 0;
+  double run_ms_avg = 0;      // from started to finished
+};
+
 // What startup recovery did.
 struct RecoveryReport {
   std::vector<JobId> requeued;  // were running, back to queued
@@ -150,6 +160,8 @@ class Store {
   virtual Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) = 0;
   // Deletes final jobs finished before `before`; returns how many.
   virtual Result<int64_t> Purge(TimeMs before) = 0;
+  // Activity per type of the jobs finished at or after `since` (types without any absent).
+  virtual Result<std::vector<TypeActivity>> Activity(TimeMs since) = 0;
   // Size of the database files in bytes.
   virtual Result<int64_t> SizeBytes() = 0;
 };

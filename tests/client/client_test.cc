@@ -685,7 +685,13 @@ TEST_F(CliTest, StatsAndTypesTables) {
         R"(OK {"version":"0.1.0","protocol":1,"pid":4242,"uptime":11700.5,)"
         R"("database":{"path":"/var/lib/torque/torque.db","size_bytes":12345},)"
         R"("types":[{"type":"fetch","queued":3,"delayed":1,"running":2,"done":10,"failed":1,)"
-        R"("cancelled":0,"paused":false}],"totals":{"submitted":17,"finished":11}})"},
+        R"("cancelled":0,"paused":false,"recent":{"finished":6,"failed":1,"per_minute":1.2,)"
+        R"("wait_ms_avg":2.4,"wait_ms_max":340,"run_ms_avg":1500.2}},)"
+        R"({"type":"old","queued":1,"delayed":0,"running":0,"done":0,"failed":0,)"
+        R"("cancelled":0,"paused":true}],)"
+        R"("totals":{"submitted":17,"finished":11,"recent_window_s":300,"recent_finished":6,)"
+        R"("recent_per_minute":1.2},"notifications":{"pending":1,"delivered":4,)"
+        R"("failed_attempts":2,"dropped":0}})"},
        {"TYPES",
         R"(OK [{"name":"queue","handler":"queue_manager","active":true,"concurrent":1,)"
         R"("aliases":["queue_pass","qp"],"paused":false,"running":0,"queued":0,)"
@@ -699,10 +705,15 @@ TEST_F(CliTest, StatsAndTypesTables) {
   EXPECT_EQ(r.out,
             "torqued 0.1.0, protocol 1, pid 4242, up 3h15m\n"
             "database /var/lib/torque/torque.db (12345 bytes)\n"
-            "jobs submitted 17, finished 11 since start\n"
+            "jobs submitted 17, finished 11 since start; 1.2/min over the last 5m0s\n"
+            "notifications pending 1, delivered 4, failed attempts 2, dropped 0\n"
             "\n"
-            "TYPE   QUEUED  DELAYED  RUNNING  DONE  FAILED  CANCELLED  PAUSED\n"
-            "fetch       3        1        2    10       1          0  no\n");
+            "TYPE   QUEUED  DELAYED  RUNNING  DONE  FAILED  CANCELLED  PAUSED  PER_MIN  "
+            "WAIT_AVG  WAIT_MAX  RUN_AVG\n"
+            "fetch       3        1        2    10       1          0  no          1.2  "
+            "     2ms     340ms     1.5s\n"
+            "old         1        0        0     0       0          0  yes           -  "
+            "       -         -        -\n");
   r = Run(server, {"types"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(r.out,

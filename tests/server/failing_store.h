@@ -148,6 +148,10 @@ class FailingStore : public server::Store {
     if (auto st = Check(Kind::kPurge)) return *st;
     return inner_.Purge(before);
   }
+  Result<std::vector<server::TypeActivity>> Activity(TimeMs since) override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.Activity(since);
+  }
   Result<int64_t> SizeBytes() override {
     if (auto st = Check(Kind::kRead)) return *st;
     return inner_.SizeBytes();

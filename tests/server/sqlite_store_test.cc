@@ -325,6 +325,32 @@ TEST_F(SqliteStoreTest, FinishRecordsTheOutcome) {
             "job " + std::to_string(queued) + " is queued, not running");
 }
 
+TEST_F(SqliteStoreTest, ActivityOfRecentlyFinishedJobs) {
+  // created at 1000, started at 5000 (wait 4000), 3000 and 4000 ms (wait 2000, 3000).
+  JobId a = AddRunning("t");
+  JobId b = AddRunning("t", 3000);
+  JobId c = AddRunning("u", 4000);
+  JobId old = AddRunning("t", 1000);
+  ASSERT_TRUE(store_->Finish(a, Ended(JobState::kDone, 6000)).ok());
+  ASSERT_TRUE(store_->Finish(b, Ended(JobState::kFailed, 9000, "x")).ok());
+  ASSERT_TRUE(store_->Finish(c, Ended(JobState::kDone, 4500)).ok());
+  ASSERT_TRUE(store_->Finish(old, Ended(JobState::kDone, 1500)).ok());  // before the window
+  AddRunning("t", 7000);  // still running: not counted
+  auto activity = store_->Activity(2000);
+  ASSERT_TRUE(activity.ok()) << activity.status().ToString();
+  ASSERT_EQ(activity->size(), 2u);
+  const TypeActivity& t = (*activity)[0];
+  EXPECT_EQ(t.type, "t");
+  EXPECT_EQ(t.finished, 2);
+  EXPECT_EQ(t.failed, 1);
+  EXPECT_DOUBLE_EQ(t.wait_ms_avg, 3000);  // (4000 + 2000) / 2
+  EXPECT_EQ(t.wait_ms_max, 4000);
+  EXPECT_DOUBLE_EQ(t.run_ms_avg, 3500);   // (1000 + 6000) / 2
+  EXPECT_EQ((*activity)[1].type, "u");
+  EXPECT_EQ((*activity)[1].finished, 1);
+  EXPECT_TRUE(store_->Activity(10'000)->empty());
+}
+
 TEST_F(SqliteStoreTest, FinishFailedAndRetryLater) {
   JobId id = AddRunning("t");
   ASSERT_TRUE(store_->Cancel(id, 5500).ok());  // cancel requested, then the run failed anyway
@@ -708,6 +734,10 @@ TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
       HasSubstr("SEARCH jobs USING COVERING INDEX jobs_finished (state=? AND finished_at<?)"));
   EXPECT_THAT(plan_of("SELECT id, interruptions FROM jobs WHERE"),
               HasSubstr("SEARCH jobs USING INDEX jobs_finished (state=?)"));
+  EXPECT_THAT(plan_of("AND finished_at >= ?1 GROUP BY type"),
+              HasSubstr("SEARCH jobs USING INDEX jobs_finished (state=? AND finished_at>?)"));
+  EXPECT_THAT(plan_of("FROM outbox WHERE next_at"),
+              HasSubstr("SEARCH outbox USING INDEX outbox_next (next_at<?)"));
   // Rows come in id order from the index: no sort.
   EXPECT_EQ(plan_of("type = ?1 AND state = ?2 ORDER BY id DESC"),
             "SEARCH jobs USING INDEX jobs_type_state (type=? AND state=?)\n");
