@@ -30,4 +30,32 @@ const Array& Value::AsArray() const {
   return kEmpty;
 }
 
+std::ostream& operator<<(std::ostream& os, const Value& value) {
+  struct Printer {
+    std::ostream& os;
+    void operator()(std::monostate) const { os << "nil"; }
+    void operator()(int64_t i) const { os << i; }
+    void operator()(bool b) const { os << (b ? "true" : "false"); }
+    void operator()(double d) const { os << d; }
+    void operator()(const std::string& s) const { os << '"' << s << '"'; }
+    void operator()(const Binary& b) const { os << "base64(" << b.bytes.size() << " bytes)"; }
+    void operator()(const Array& a) const {
+      os << '[';
+      for (size_t i = 0; i < a.size(); ++i) os << (i ? ", " : "") << a[i];
+      os << ']';
+    }
+    void operator()(const Struct& s) const {
+      os << '{';
+      const char* sep = "";
+      for (const auto& [name, member] : s) {
+        os << sep << name << ": " << member;
+        sep = ", ";
+      }
+      os << '}';
+    }
+  };
+  std::visit(Printer{os}, value.v);
+  return os;
+}
+
 }  // namespace torque::rtorrent

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <ostream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -48,6 +49,17 @@ struct Value {
   const Array& AsArray() const;
 
   bool operator==(const Value&) const = default;
+};
+
+// A compact readable form for logs and test failures: 7, true, 1.5, "text",
+// base64(N bytes), nil, [a, b], {key: value, ...}.
+std::ostream& operator<<(std::ostream& os, const Value& value);
+
+// One XMLRPC call: a method and its parameters (e.g. one entry of a system.multicall).
+struct MethodCall {
+  std::string method;
+  Array params;
+  bool operator==(const MethodCall&) const = default;
 };
 
 }  // namespace torque::rtorrent
