@@ -104,6 +104,7 @@ class Loader {
   std::map<std::string, Item> server_;            // ServerConfig field → setting
   std::map<std::string, Item> torque_;            // [TORQUE] key → setting
   std::map<std::string, Setting> notify_;         // [notify] key → setting
+  std::map<std::string, Item> rtorrent_;          // [rtorrent] key → setting
   std::map<std::string, TypeDraft> drafts_;
   std::set<std::pair<std::string, std::string>> warned_sections_;  // (file, section)
 };
@@ -136,7 +137,7 @@ Status Loader::Route(const Entry& e, int64_t order) {
     return Status::Ok();
   }
   bool known = sec == "server" || sec == "paths" || sec == "db" || sec == "logging" ||
-               sec == "daemon" || sec == "notify" || sec == "TORQUE";
+               sec == "daemon" || sec == "notify" || sec == "rtorrent" || sec == "TORQUE";
   if (sec.empty() && !e.header) {
     Warn(where, "key '" + e.key + "' is outside any [section] (ignored)");
     return Status::Ok();
@@ -193,6 +194,14 @@ Status Loader::Route(const Entry& e, int64_t order) {
   if (sec == "daemon") {
     Warn(where, "[daemon] key '" + key +
                     "' is ignored (torqued has its own daemon control; see torqued --help)");
+    return Status::Ok();
+  }
+  if (sec == "rtorrent") {
+    if (key == "url" || key == "rtorrent_rc" || key == "timeout") {
+      rtorrent_[key] = Item{e.setting, order, "[rtorrent] key '" + key + "'"};
+    } else {
+      unknown();
+    }
     return Status::Ok();
   }
   if (sec == "notify") {
@@ -282,6 +291,15 @@ Status Loader::BuildServer() {
       s = ToInt(item, 0, 1000, sc.crash_retries);
     }
     if (!s.ok()) return s;
+  }
+  RtorrentConfig& rt = config_.rtorrent;
+  rt.rtorrent_rc = ToPath("~/.rtorrent.rc", "");
+  for (const auto& [key, item] : rtorrent_) {
+    if (key == "url") rt.url = item.setting.value;
+    if (key == "rtorrent_rc") rt.rtorrent_rc = ResolvePath(item.setting);
+    if (key == "timeout") {
+      if (Status s = ToDuration(item, rt.timeout); !s.ok()) return s;
+    }
   }
   return Status::Ok();
 }

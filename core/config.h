@@ -66,6 +66,15 @@ struct ServerConfig {
   int crash_retries = 3;        // interruptions by a crash tolerated per job
 };
 
+// The [rtorrent] section: how rTorrent job types and `torque-cli rt` reach rTorrent.
+struct RtorrentConfig {
+  // scgi:///path, /path, ~/path, scgi://host:port or host:port; empty: found in rtorrent_rc.
+  std::string url;
+  // Read for network.scgi.open_local / open_port when url is empty (as pyrocore does).
+  std::string rtorrent_rc;  // default: ~/.rtorrent.rc
+  DurationMs timeout = 30'000;  // one XMLRPC call
+};
+
 // A message about the configuration that does not stop the daemon.
 struct ConfigWarning {
   SourceLocation where;
@@ -82,6 +91,7 @@ struct Config {
   std::map<std::string, Setting> torque_globals;
   // The [notify] section.
   NotifySettings notify;
+  RtorrentConfig rtorrent;
   std::vector<ConfigWarning> warnings;
   std::vector<std::string> files;               // files read, in order
 

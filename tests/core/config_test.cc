@@ -877,3 +877,28 @@ TEST(ConfigTest, DryRunIsForced) {
 
 }  // namespace
 }  // namespace torque
+
+namespace torque {
+namespace {
+
+TEST(ConfigTest, RtorrentSection) {
+  setenv("HOME", "/home/u", 1);
+  Result<Config> d = LoadOne("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->rtorrent.url, "");
+  EXPECT_EQ(d->rtorrent.rtorrent_rc, "/home/u/.rtorrent.rc");
+  EXPECT_EQ(d->rtorrent.timeout, 30'000);
+  Result<Config> c =
+      LoadOne("[rtorrent]\nurl = scgi://127.0.0.1:5000\nrtorrent_rc = rt.rc\ntimeout = 5s\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rtorrent.url, "scgi://127.0.0.1:5000");
+  EXPECT_EQ(c->rtorrent.timeout, 5000);
+  EXPECT_EQ(ErrorOf("[rtorrent]\ntimeout = soon\n").substr(0, 50),
+            "user.ini:2: [rtorrent] key 'timeout': invalid dura");
+  Result<Config> w = LoadOne("[rtorrent]\nscgi_url = x\n");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(WarningsOf(*w), std::vector<std::string>{"user.ini:2: unknown key 'scgi_url' in [rtorrent]"});
+}
+
+}  // namespace
+}  // namespace torque
