@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -61,6 +62,11 @@ TypeChanges Compare(const Config& before, const Config& after) {
     if (t.active && !active(after, name)) c.removed.push_back(name);
   }
   return c;
+}
+
+size_t ActiveTypes(const Config& config) {
+  return std::count_if(config.types.begin(), config.types.end(),
+                       [](const auto& entry) { return entry.second.active; });
 }
 
 std::string Names(const std::vector<std::string>& names) {
@@ -227,8 +233,8 @@ void Runtime::Run(const std::function<void()>& on_ready) {
   if (!p.options.guard_file.empty()) p.WatchGuard();
   p.Purge(p.config.server.retention);
   p.SchedulePurge();
-  p.log->info("torqued {} ready on {} (database {}, {} job type(s))", TORQUE_VERSION,
-              p.config.server.socket, p.config.server.database, p.config.types.size());
+  p.log->info("torqued {} ready on {} (database {}, {} active job type(s))", TORQUE_VERSION,
+              p.config.server.socket, p.config.server.database, ActiveTypes(p.config));
   on_ready();
   p.io.run();
   if (p.drain.joinable()) p.drain.join();
@@ -366,7 +372,6 @@ Status Runtime::Parts::Reload(Config next) {
               "restart");
   }
   for (const auto& w : next.warnings) log->warn("config: {}", w.ToString());
-  if (options.log_level.empty()) (void)SetLogLevel(now.log_level);
   auto paused = store->PausedTypes();
   if (!paused.ok()) {
     log->error("reload: cannot read paused job types ({}); new types start unpaused",
@@ -380,9 +385,15 @@ Status Runtime::Parts::Reload(Config next) {
   notifier->Reconfigure(next.notify, MakeDeliverer(next.notify));
   service->SetConfig(next);
   config = std::move(next);
-  log->info("configuration reloaded: {} job type(s); added: {}; removed: {}; changed: {}",
-            config.types.size(), Names(changes.added), Names(changes.removed),
+  // The summary is written at the more verbose of the old and the new level.
+  auto level = ParseLogLevel(config.server.log_level);
+  const bool set_level = options.log_level.empty() && level.ok();
+  const bool louder = set_level && *level < spdlog::default_logger()->level();
+  if (louder) (void)SetLogLevel(config.server.log_level);
+  log->info("configuration reloaded: {} active job type(s); added: {}; removed: {}; changed: {}",
+            ActiveTypes(config), Names(changes.added), Names(changes.removed),
             Names(changes.changed));
+  if (set_level && !louder) (void)SetLogLevel(config.server.log_level);
   return Status::Ok();
 }
 

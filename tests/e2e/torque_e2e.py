@@ -27,6 +27,13 @@ def wait_for(pred, timeout=30.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Conn:
     """A raw protocol connection: send lines, read reply lines."""
 
@@ -72,17 +79,51 @@ class Daemon:
         self.log = os.path.join(root, "torqued.log")
         self.config = os.path.join(root, "torque.ini")
         self.wrapper = wrapper or []
-        with open(self.config, "w") as f:
-            f.write(textwrap.dedent(f"""\
-                [server]
-                socket = {self.socket}
-                database = {self.database}
-                pid_file = {root}/torqued.pid
-                log_file = {self.log}
-                shutdown_grace = 5s
-                """) + textwrap.dedent(server_ini) + "\n" + textwrap.dedent(jobs_ini))
+        self.write_config(jobs_ini, server_ini)
         self.proc = None
         self.conns = []
+
+    def write_config(self, jobs_ini="", server_ini=""):
+        """(Re)writes the config file: the temp dir's [server] keys, then server_ini (more
+        [server] keys or other sections), then jobs_ini. Returns the file's text."""
+        text = textwrap.dedent(f"""\
+            [server]
+            socket = {self.socket}
+            database = {self.database}
+            pid_file = {self.root}/torqued.pid
+            log_file = {self.log}
+            shutdown_grace = 5s
+            """) + textwrap.dedent(server_ini) + "\n" + textwrap.dedent(jobs_ini)
+        # Written aside and renamed: a reload never reads half a file.
+        with open(self.config + ".new", "w") as f:
+            f.write(text)
+        os.replace(self.config + ".new", self.config)
+        return text
+
+    def config_line(self, needle):
+        """The 1-based line number of the first config line containing needle."""
+        with open(self.config) as f:
+            for number, line in enumerate(f, 1):
+                if needle in line:
+                    return number
+        raise AssertionError(f"{needle!r} is not in {self.config}")
+
+    def reload(self, timeout=30.0):
+        """Sends SIGHUP and waits for the outcome in the log file; returns that line
+        ("... configuration reloaded: ..." or "... configuration reload rejected ...")."""
+        def outcomes():
+            try:
+                with open(self.log, errors="replace") as f:
+                    text = f.read()
+            except FileNotFoundError:
+                text = ""
+            return [line for line in text.splitlines()
+                    if "configuration reloaded:" in line or "configuration reload rejected" in line]
+        before = len(outcomes())
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(outcomes()) > before, timeout=timeout,
+                 what="torqued to log the reload outcome")
+        return outcomes()[before]
 
     def env(self):
         env = dict(os.environ)
