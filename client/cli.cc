@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "client/cli_render.h"
+#include "client/rt_command.h"
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/protocol.h"
@@ -127,6 +128,10 @@ int Cli::Run(const std::vector<std::string>& args) {
         out_ << ClientVersion() << '\n';
         return kExitOk;
       }
+    } else if (command_.empty() && a == "rt") {
+      // `rt` queries rTorrent, not torqued: it parses the rest of the line itself.
+      std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      return RunRt(rest, RtGlobals{config_, json_, quiet_}, out_, err_);
     } else if (command_.empty() && IsCommand(a)) {
       command_ = a;
     } else if (SubmitForm(command_)) {

@@ -100,13 +100,37 @@ Commands:
   ping                         check that torqued answers
   version                      client and daemon versions
   help                         this text
+  rt [RT-OPTIONS] CONDITION... list rTorrent's items that match an rtcontrol
+                               condition (none: all), e.g. rt prio=3,
+                               rt is_complete=no 'name=*foo bar*' 'size>1g'
+
+rt options (torque-cli asks rTorrent itself; torqued need not run; options and
+condition words may be mixed, '--' ends the options; after rt, -s is --sort):
+      --url URL      rTorrent's SCGI URL (scgi:///path/to/socket,
+                     scgi://host:port); default: [rtorrent] url of the config
+                     file, else the socket [rtorrent] rtorrent_rc opens
+                     (network.scgi.open_local; default ~/.rtorrent.rc)
+      --view VIEW    the rTorrent view to search (default: main)
+  -s, --sort FIELDS  order, e.g. -prio,name ('-': descending; default: name)
+  -o, --fields FIELDS
+                     columns, e.g. name,size,prio (default: name and the
+                     fields the condition and --sort use)
+      --json         a JSON array of objects with the raw values instead
+      --stats        print matches, time and round trips to stderr
+      --no-prefilter let rTorrent return every item (no d.multicall.filtered)
+      --help-fields  list the field names
+  rt exits 0 when an item matched, 1 when none did (like grep), 64 for a bad
+  option, field or condition, 65 when rTorrent refuses the query (e.g. an
+  unknown view), 69 when rTorrent cannot be reached, 78 when no rTorrent URL
+  is configured or the config file cannot be used.
 
 Options:
   -s, --socket PATH  torqued's socket (default: $TORQUE_SOCKET, else the
                      config file's [server] socket)
-  -c, --config FILE  the config file to read the socket path from
+  -c, --config FILE  the config file to read the socket path (rt: the
+                     [rtorrent] section) from
       --json         print records as JSON
-  -q, --quiet        print no ids, results or confirmations
+  -q, --quiet        print no ids, results, confirmations or rt items
   -h, --help         this text
       --version      print torque-cli's version
 

@@ -1,0 +1,505 @@
+#include "client/rt_command.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <iterator>
+#include <optional>
+#include <ostream>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "client/cli.h"
+#include "client/cli_render.h"
+#include "core/config.h"
+#include "core/words.h"
+#include "jobs/rtorrent/condition.h"
+#include "jobs/rtorrent/endpoint.h"
+#include "jobs/rtorrent/query.h"
+#include "jobs/rtorrent/rpc_client.h"
+#include "jobs/rtorrent/sort.h"
+#include "jobs/rtorrent/xmlrpc.h"
+
+namespace torque::client {
+namespace {
+
+using rtorrent::Field;
+using rtorrent::FieldId;
+using rtorrent::FieldValue;
+using rtorrent::MatcherType;
+
+// The order of the output when no --sort is given.
+constexpr const char* kDefaultSort = "name";
+
+// A failure after the command line was understood: the exit code and the message.
+struct Failure {
+  int code = 0;
+  std::string message;
+};
+
+// "Unknown field 'x'" → "unknown field 'x'", as the condition parser writes it.
+std::string LowerFirst(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+// Field names separated by commas and/or blanks.
+std::vector<std::string> SplitNames(const std::string& text) {
+  std::vector<std::string> names;
+  std::string name;
+  for (char c : text + ",") {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (!name.empty()) names.push_back(std::move(name));
+      name.clear();
+    } else {
+      name.push_back(c);
+    }
+  }
+  return names;
+}
+
+// Text for one table cell: control characters would break the row.
+std::string Printable(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return s;
+}
+
+std::string LocalMinute(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "-";
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+std::string Seconds(int64_t seconds) {
+  if (seconds < 60) return std::to_string(std::max<int64_t>(seconds, 0)) + "s";
+  return ShortDuration(seconds * 1000);
+}
+
+std::string Joined(const std::vector<std::string>& words, const char* separator) {
+  if (words.empty()) return "-";
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
+
+const char* MatcherName(MatcherType m) {
+  switch (m) {
+    case MatcherType::kPattern:
+      return "text";
+    case MatcherType::kFloat:
+      return "number";
+    case MatcherType::kByteSize:
+      return "size";
+    case MatcherType::kBool:
+      return "bool";
+    case MatcherType::kTime:
+    case MatcherType::kTimeNotNull:
+      return "time";
+    case MatcherType::kDuration:
+      return "duration";
+    case MatcherType::kTagged:
+      return "set";
+    case MatcherType::kFiles:
+      return "files";
+  }
+  return "?";
+}
+
+bool RightAligned(MatcherType m) {
+  return m == MatcherType::kFloat || m == MatcherType::kByteSize || m == MatcherType::kDuration;
+}
+
+// One run of `torque-cli rt`.
+class RtCommand {
+ public:
+  RtCommand(const RtGlobals& globals, std::ostream& out, std::ostream& err)
+      : config_(globals.config), json_(globals.json), quiet_(globals.quiet), out_(out), err_(err) {}
+
+  int Run(const std::vector<std::string>& args);
+
+ private:
+  // A usage error's message, or nullopt.
+  std::optional<std::string> Parse(const std::vector<std::string>& args);
+  std::optional<std::string> Option(const std::vector<std::string>& args, size_t& i);
+  int Usage(const std::string& message);
+  int Fail(const Failure& failure);
+  // The fields to show; a usage error's message when one is unknown.
+  std::optional<std::string> OutputFields(const rtorrent::Condition* condition,
+                                          const rtorrent::SortOrder& sort);
+  // Reads the config (for [rtorrent] timeout) and, unless --url gave `endpoint`, finds
+  // rTorrent: [rtorrent] url, else the listener [rtorrent] rtorrent_rc opens.
+  std::optional<Failure> Resolve(rtorrent::Endpoint& endpoint, rtorrent::ScgiOptions& scgi);
+  Failure QueryFailure(const Status& status) const;
+  void PrintTable(const std::vector<rtorrent::Item>& items) const;
+  void PrintJson(const std::vector<rtorrent::Item>& items) const;
+  // "N of M items matched in X ms, R round trips[, rTorrent pre-filter: EXPR]" to err_.
+  void PrintStats(const rtorrent::QueryResult& result, double ms) const;
+  void HelpFields() const;
+
+  std::string config_;
+  bool json_ = false, quiet_ = false;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::string url_, view_ = "main";
+  std::optional<std::string> sort_, fields_;
+  bool prefilter_ = true, stats_ = false, help_ = false, help_fields_ = false;
+  std::vector<std::string> words_;  // the condition
+  std::vector<Field> columns_;
+};
+
+int RtCommand::Run(const std::vector<std::string>& args) {
+  if (auto error = Parse(args)) return Usage(*error);
+  if (help_) {
+    out_ << kUsage;
+    return kExitOk;
+  }
+  if (help_fields_) {
+    HelpFields();
+    return kExitOk;
+  }
+  std::optional<rtorrent::Condition> condition;
+  if (!words_.empty()) {
+    auto parsed = rtorrent::ParseCondition(JoinWords(words_));
+    if (!parsed.ok()) return Fail({kExitUsage, parsed.status().message()});
+    condition = std::move(*parsed);
+  }
+  auto sort = rtorrent::ParseSortFields(sort_.value_or(kDefaultSort));
+  if (!sort.ok()) return Usage("--sort: " + LowerFirst(sort.status().message()));
+  if (auto error = OutputFields(condition ? &*condition : nullptr, *sort)) return Usage(*error);
+
+  rtorrent::Endpoint endpoint;
+  if (!url_.empty()) {
+    auto parsed = rtorrent::ParseEndpoint(url_);
+    if (!parsed.ok()) return Usage("--url: " + parsed.status().message());
+    endpoint = *parsed;
+  }
+  rtorrent::ScgiOptions scgi;
+  if (auto failure = Resolve(endpoint, scgi)) return Fail(*failure);
+
+  rtorrent::ScgiRpc rpc(endpoint, scgi);
+  rtorrent::RtorrentClient client(rpc);
+  rtorrent::QueryOptions options;
+  options.view = view_;
+  options.prefilter = prefilter_;
+  for (const Field& f : columns_) options.extra_fields.push_back(f.name);
+  const auto start = std::chrono::steady_clock::now();
+  auto result = rtorrent::Query(client, condition ? &*condition : nullptr, &*sort, options);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!result.ok()) return Fail(QueryFailure(result.status()));
+
+  if (!quiet_) {
+    if (json_) {
+      PrintJson(result->items);
+    } else if (!result->items.empty()) {
+      PrintTable(result->items);
+    } else {
+      err_ << "no items match\n";
+    }
+  }
+  if (stats_) PrintStats(*result, ms);
+  return result->items.empty() ? kExitNoMatch : kExitOk;
+}
+
+std::optional<std::string> RtCommand::Parse(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      words_.insert(words_.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      if (auto error = Option(args, i)) return error;
+    } else {
+      words_.push_back(a);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RtCommand::Option(const std::vector<std::string>& args, size_t& i) {
+  std::string flag = args[i];
+  std::optional<std::string> inline_value;
+  if (flag.rfind("--", 0) == 0 && flag.find('=') != std::string::npos) {
+    inline_value = flag.substr(flag.find('=') + 1);
+    flag.resize(flag.find('='));
+  }
+  auto is = [&flag](const char* a, const char* b = nullptr) {
+    return flag == a || (b && flag == b);
+  };
+  if (is("--no-prefilter") || is("--stats") || is("--json") || is("-q", "--quiet") ||
+      is("-h", "--help") || is("--help-fields")) {
+    if (inline_value) return "option " + flag + " takes no value";
+    if (is("--no-prefilter")) prefilter_ = false;
+    if (is("--stats")) stats_ = true;
+    if (is("--json")) json_ = true;
+    if (is("-q", "--quiet")) quiet_ = true;
+    if (is("-h", "--help")) help_ = true;
+    if (is("--help-fields")) help_fields_ = true;
+    return std::nullopt;
+  }
+  if (!(is("--url") || is("--view") || is("-s", "--sort") || is("-o", "--fields") ||
+        is("-c", "--config"))) {
+    return "unknown option '" + flag + "' for rt";
+  }
+  if (!inline_value && i + 1 >= args.size()) return "option " + flag + " needs a value";
+  const std::string value = inline_value ? *inline_value : args[++i];
+  if (is("--url")) {
+    if (value.empty()) return "option --url needs a value";
+    url_ = value;
+  } else if (is("--view")) {
+    if (value.empty()) return "option --view needs a value";
+    view_ = value;
+  } else if (is("-s", "--sort")) {
+    sort_ = value;
+  } else if (is("-o", "--fields")) {
+    fields_ = value;
+  } else {
+    config_ = value;
+  }
+  return std::nullopt;
+}
+
+int RtCommand::Usage(const std::string& message) {
+  err_ << "torque-cli: " << message << "\nTry 'torque-cli --help' for more information.\n";
+  return kExitUsage;
+}
+
+int RtCommand::Fail(const Failure& failure) {
+  err_ << "torque-cli: " << failure.message << '\n';
+  return failure.code;
+}
+
+std::optional<std::string> RtCommand::OutputFields(const rtorrent::Condition* condition,
+                                                   const rtorrent::SortOrder& sort) {
+  std::vector<std::string> names;
+  if (fields_) {
+    names = SplitNames(*fields_);
+    if (names.empty()) return "--fields: no field name given";
+  } else {
+    names.push_back("name");
+    if (condition)
+      names.insert(names.end(), condition->Fields().begin(), condition->Fields().end());
+    for (const std::string& n : sort.Fields()) names.push_back(n);
+    std::vector<std::string> unique;
+    for (const std::string& n : names) {
+      if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(n);
+    }
+    names = std::move(unique);
+  }
+  for (const std::string& name : names) {
+    auto field = rtorrent::LookupField(name);
+    if (!field.ok()) return "--fields: " + LowerFirst(field.status().message());
+    columns_.push_back(std::move(*field));
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> RtCommand::Resolve(rtorrent::Endpoint& endpoint,
+                                          rtorrent::ScgiOptions& scgi) {
+  std::optional<std::string> file = config_.empty() ? DefaultConfigFile() : config_;
+  ConfigOptions options;
+  if (file) options.files.push_back(*file);
+  auto config = LoadConfig(options);
+  if (!config.ok()) {
+    return Failure{kExitConfig, "cannot use config " + file.value_or("defaults") + ": " +
+                                    config.status().message()};
+  }
+  scgi.timeout = config->rtorrent.timeout;
+  if (!url_.empty()) return std::nullopt;
+
+  const std::string in_file = file ? *file : "a config file (-c FILE)";
+  std::string url = config->rtorrent.url;
+  if (url.empty()) {
+    const std::string& rc = config->rtorrent.rtorrent_rc;
+    auto found = rtorrent::ScgiUrlFromRtorrentRc(rc);
+    if (found.status().code() == Status::Code::kNotFound) {
+      const std::string ways = " (give --url, set url in the [rtorrent] section of " + in_file +
+                               ", or let [rtorrent] rtorrent_rc name an rtorrent.rc with "
+                               "network.scgi.open_local)";
+      return Failure{kExitConfig, "no rTorrent URL: " + found.status().message() + ways};
+    }
+    if (!found.ok()) return Failure{kExitConfig, found.status().message()};
+    url = *found;
+  }
+  auto parsed = rtorrent::ParseEndpoint(url);
+  if (!parsed.ok()) {
+    return Failure{kExitConfig, "[rtorrent] url in " + in_file + ": " + parsed.status().message()};
+  }
+  endpoint = *parsed;
+  return std::nullopt;
+}
+
+Failure RtCommand::QueryFailure(const Status& status) const {
+  if (rtorrent::FaultOf(status)) {
+    std::string message = status.message();
+    // rTorrent's d.multicall2 says "Could not find view." without naming it.
+    if (message.find("view") != std::string::npos &&
+        message.find("'" + view_ + "'") == std::string::npos) {
+      message += " (view '" + view_ + "')";
+    }
+    return {kExitRtorrentFault, message};
+  }
+  switch (status.code()) {
+    case Status::Code::kUnavailable:
+    case Status::Code::kTimeout:
+    case Status::Code::kIoError:
+      return {kExitUnavailable, status.message()};
+    case Status::Code::kInvalidArgument:
+      return {kExitUsage, status.message()};
+    default:
+      return {kExitInternal, "internal error: " + status.message()};
+  }
+}
+
+void RtCommand::PrintTable(const std::vector<rtorrent::Item>& items) const {
+  std::vector<std::string> header;
+  std::vector<bool> numeric;
+  for (const Field& f : columns_) {
+    header.push_back(Upper(f.name));
+    numeric.push_back(RightAligned(f.matcher));
+  }
+  Table table(std::move(header), std::move(numeric));
+  for (const rtorrent::Item& item : items) {
+    std::vector<std::string> row;
+    for (const Field& f : columns_) row.push_back(FormatFieldValue(f, item.Get(f)));
+    table.Add(std::move(row));
+  }
+  table.Print(out_);
+}
+
+void RtCommand::PrintJson(const std::vector<rtorrent::Item>& items) const {
+  if (items.empty()) {
+    out_ << "[]\n";
+    return;
+  }
+  const char* separator = "[";
+  for (const rtorrent::Item& item : items) {
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (const Field& f : columns_) object[f.name] = FieldValueJson(item.Get(f));
+    out_ << separator << object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    separator = ",\n";
+  }
+  out_ << "]\n";
+}
+
+void RtCommand::PrintStats(const rtorrent::QueryResult& result, double ms) const {
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f", ms);
+  err_ << result.items.size() << " of " << result.fetched << " items matched in " << took << " ms, "
+       << result.round_trips << " round trip" << (result.round_trips == 1 ? "" : "s");
+  if (!result.prefilter.empty()) err_ << ", rTorrent pre-filter: " << result.prefilter;
+  err_ << '\n';
+}
+
+void RtCommand::HelpFields() const {
+  Table table({"FIELD", "TYPE", "MEANING"}, {false, false, false});
+  for (const std::string& name : rtorrent::FixedFieldNames()) {
+    auto f = rtorrent::LookupField(name);
+    if (f.ok()) table.Add({f->name, MatcherName(f->matcher), f->help});
+  }
+  table.Add({"kind_N", "set", "extensions making up at least N % of the size (N: 0..100)"});
+  table.Add({"custom_KEY", "text", "d.custom=KEY (custom_1..custom_5: d.custom1..d.custom5)"});
+  table.Add({"d_METHOD", "text", "the value of d.METHOD, e.g. d_down.rate"});
+  table.Print(out_);
+}
+
+}  // namespace
+
+std::string HumanSize(int64_t bytes) {
+  if (bytes > -1024 && bytes < 1024) return std::to_string(bytes) + " B";
+  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  while ((v >= 1024 || v <= -1024) && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
+  return buf;
+}
+
+std::string FormatFieldValue(const rtorrent::Field& field, const FieldValue& value) {
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "yes" : "no";
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    return Printable(field.id == FieldId::kHash ? Upper(*s) : *s);
+  }
+  if (const auto* words = std::get_if<std::vector<std::string>>(&value)) {
+    return Printable(Joined(*words, ","));
+  }
+  if (const auto* files = std::get_if<std::vector<rtorrent::FileInfo>>(&value)) {
+    std::vector<std::string> paths;
+    for (const auto& f : *files) paths.push_back(f.path);
+    return Printable(Joined(paths, ", "));
+  }
+  if (const auto* d = std::get_if<double>(&value)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", field.id == FieldId::kDone ? 1 : 2, *d);
+    return buf;
+  }
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    switch (field.matcher) {
+      case MatcherType::kByteSize: {
+        const bool rate = field.id == FieldId::kDown || field.id == FieldId::kUp;
+        return HumanSize(*i) + (rate ? "/s" : "");
+      }
+      case MatcherType::kTime:
+      case MatcherType::kTimeNotNull:
+        return LocalMinute(*i);
+      case MatcherType::kDuration:
+        return Seconds(*i);
+      case MatcherType::kBool:
+        return *i ? "yes" : "no";
+      default:
+        return std::to_string(*i);
+    }
+  }
+  return "-";
+}
+
+nlohmann::ordered_json FieldValueJson(const FieldValue& value) {
+  using nlohmann::ordered_json;
+  return std::visit(
+      [](const auto& v) -> ordered_json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, std::vector<rtorrent::FileInfo>>) {
+          ordered_json files = ordered_json::array();
+          for (const auto& f : v) files.push_back({{"path", f.path}, {"size", f.size}});
+          return files;
+        } else {
+          return v;
+        }
+      },
+      value);
+}
+
+int RunRt(const std::vector<std::string>& args, const RtGlobals& globals, std::ostream& out,
+          std::ostream& err) {
+  try {
+    return RtCommand(globals, out, err).Run(args);
+  } catch (const std::exception& e) {
+    err << "torque-cli: internal error: " << e.what() << '\n';
+    return kExitInternal;
+  }
+}
+
+}  // namespace torque::client
