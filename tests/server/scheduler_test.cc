@@ -257,9 +257,10 @@ TEST_F(SchedulerTest, StoreErrorsAreRetried) {
 
 TEST_F(SchedulerTest, UnreadableFiresAreRetried) {
   FailingStore failing(*store_);
-  failing.Fail(FailingStore::Kind::kRead, Status::IoError("locked"), 1);
+  failing.Fail(FailingStore::Kind::kRead, Status::IoError("locked"));  // until healed
   Start("second=*/2", 7000, &failing);
   EXPECT_EQ(scheduler_->NextFire("tick"), std::nullopt);
+  failing.Heal();
   Tick(Scheduler::kRetryMs);
   EXPECT_EQ(scheduler_->NextFire("tick"), kStart + 2000);
 }
