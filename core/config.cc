@@ -33,8 +33,9 @@ constexpr const char* kServerKeys[] = {"socket",   "socket_mode",    "socket_gro
                                        "jobs_dir", "shutdown_grace", "crash_retries"};
 constexpr const char* kNotifyKeys[] = {
     "smtp_url",       "mail_from",       "smtp_user",    "smtp_password", "starttls",
+    "smtp_ca_file",
     "syslog_address", "syslog_facility", "syslog_ident", "timeout",       "retry_delay",
-    "retry_max_delay", "give_up_after"};
+    "retry_max_delay", "give_up_after", "digest_after"};
 constexpr const char* kUpqDataPaths[] = {"uploads", "files", "metadata",
                                          "broken",  "tmp",   "tasks_dir"};
 

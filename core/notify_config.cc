@@ -1,9 +1,14 @@
 #include "core/notify_config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "core/config_values.h"
@@ -81,6 +86,48 @@ Status ParseRetryToken(std::string_view word, NotifyRule& rule) {
     return Status::InvalidArgument("'" + std::string(word) + "': expected a retry count 0..1000");
   }
   rule.retries = *n;
+  return Status::Ok();
+}
+
+// smtp_ca_file: "~" expanded, relative to the directory of the file that sets it. The file
+// must be readable and hold a PEM certificate; libcurl would only fail at each delivery.
+Status ToCaFile(const config::Item& item, std::string& out) {
+  const std::string& v = item.setting.value;
+  if (v.empty()) {
+    out.clear();
+    return Status::Ok();
+  }
+  std::error_code ec;
+  std::filesystem::path file = std::filesystem::absolute(item.setting.where.file, ec);
+  std::string path = config::ToPath(v, ec ? std::string() : file.parent_path().string());
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return config::Fail(item, "cannot read " + path + ": " + std::strerror(errno));
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  struct stat st {};
+  std::string why;
+  std::string text;  // the unsearched tail and the last block read
+  if (fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    why = S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file";
+  }
+  char buf[16384];
+  bool found = false;
+  while (why.empty() && !found) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) why = std::strerror(errno);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    found = text.find(kBegin) != std::string::npos;
+    text.erase(0, text.size() - std::min(text.size(), kBegin.size()));  // keep a tail only
+  }
+  close(fd);
+  if (!why.empty()) return config::Fail(item, "cannot read " + path + ": " + why);
+  if (!found) {
+    return config::Fail(item, "no PEM certificate (" + std::string(kBegin) + ") in " + path);
+  }
+  out = path;
   return Status::Ok();
 }
 
@@ -187,6 +234,8 @@ Result<NotifySettings> ParseNotifySettings(const std::map<std::string, Setting>&
       out.smtp_password = v;
     } else if (key == "starttls") {
       s = config::ToBool(item, out.starttls);
+    } else if (key == "smtp_ca_file") {
+      s = ToCaFile(item, out.smtp_ca_file);
     } else if (key == "syslog_address") {
       out.syslog_address = v;
     } else if (key == "syslog_facility") {
@@ -206,6 +255,8 @@ Result<NotifySettings> ParseNotifySettings(const std::map<std::string, Setting>&
       s = config::ToDuration(item, out.retry_max_delay);
     } else if (key == "give_up_after") {
       s = config::ToDuration(item, out.give_up_after);
+    } else if (key == "digest_after") {
+      s = config::ToInt(item, 0, 1000, out.digest_after);
     }
     if (!s.ok()) return s;
   }

@@ -48,6 +48,8 @@ struct NotifySettings {
   std::string smtp_user;
   std::string smtp_password;
   bool starttls = false;          // require STARTTLS on smtp://
+  std::string smtp_ca_file;       // PEM CA certificates that verify the SMTP server (an
+                                  // absolute path); empty: the system's
   std::string syslog_address;     // empty: the local socket /dev/log; "host:port" (UDP),
                                   // "udp:host:port", "unix:/path" (datagram socket)
   int syslog_facility = 1;        // numeric facility code (user = 1, local0 = 16, ...)
@@ -56,9 +58,12 @@ struct NotifySettings {
   DurationMs retry_delay = 30'000;       // first retry of a failed delivery; doubles
   DurationMs retry_max_delay = 3'600'000;
   DurationMs give_up_after = 3LL * 24 * 3600 * 1000;  // then it is dropped with an error
+  int digest_after = 10;          // more mails due at once for the same recipients: one digest
 };
 
 // Validates and converts the [notify] keys; errors are "file:line: [notify] key 'k': why".
+// smtp_ca_file gets "~" expanded, is taken relative to its config file's directory and
+// must be a readable file holding a PEM certificate.
 Result<NotifySettings> ParseNotifySettings(const std::map<std::string, Setting>& keys);
 
 // Syslog facility names (kern user mail daemon auth syslog lpr news uucp cron authpriv

@@ -206,26 +206,43 @@ std::string NewMessageId(const std::string& host) {
   return std::string(buf) + "@" + host;
 }
 
+// What RecordReply learns of the SMTP dialogue.
+struct Dialogue {
+  std::string last_reply;      // the server's last 4xx/5xx reply line
+  bool authenticated = false;  // the server accepted AUTH (235)
+  bool mail_started = false;   // MAIL FROM was sent
+};
+
 struct Upload {
   std::string_view data;
   size_t pos = 0;
+  const Dialogue* dialogue = nullptr;
+  bool require_login = false;  // smtp_user set: never send without logging in
 };
 
+// libcurl skips AUTH silently when the server offers none; then the message is stopped
+// here, before its first byte (the server discards a DATA that never ends).
 size_t ReadUpload(char* buffer, size_t size, size_t nitems, void* userdata) {
   auto* up = static_cast<Upload*>(userdata);
+  if (up->require_login && !up->dialogue->authenticated) return CURL_READFUNC_ABORT;
   size_t n = std::min(size * nitems, up->data.size() - up->pos);
   std::memcpy(buffer, up->data.data() + up->pos, n);
   up->pos += n;
   return n;
 }
 
-// Keeps the server's last 4xx/5xx reply line (CURLINFO_HEADER_IN) for error texts; the
-// replies after it (QUIT's 221) do not hide it.
+// Keeps the server's last 4xx/5xx reply line (CURLINFO_HEADER_IN) for error texts (the
+// replies after it, QUIT's 221, do not hide it), whether AUTH succeeded and whether MAIL
+// FROM was sent. Never looks at what the client sends beyond that (AUTH carries secrets).
 int RecordReply(CURL*, curl_infotype type, char* data, size_t size, void* userdata) {
-  if (type != CURLINFO_HEADER_IN || size == 0 || (data[0] != '4' && data[0] != '5')) return 0;
-  std::string line(data, size);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  *static_cast<std::string*>(userdata) = OneLine(line);
+  auto* d = static_cast<Dialogue*>(userdata);
+  std::string_view text(data, size);
+  if (type == CURLINFO_HEADER_OUT && text.starts_with("MAIL FROM:")) d->mail_started = true;
+  if (type != CURLINFO_HEADER_IN || size == 0) return 0;
+  if (text.starts_with("235")) d->authenticated = true;
+  if (data[0] != '4' && data[0] != '5') return 0;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  d->last_reply = OneLine(text);
   return 0;
 }
 
@@ -234,9 +251,20 @@ struct CurlDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-Status MapCurlError(CURLcode rc, long response_code, const char* errbuf,
-                    const std::string& last_reply, const std::string& url, DurationMs timeout) {
+Status MapCurlError(CURLcode rc, long response_code, const char* errbuf, const Dialogue& dialogue,
+                    const std::string& url, const NotifySettings& settings) {
   std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+  const std::string& last_reply = dialogue.last_reply;
+  const std::string user = "user '" + Printable(settings.smtp_user) + "'";
+  if (!settings.smtp_user.empty() && !dialogue.authenticated && dialogue.mail_started) {
+    // libcurl went on without AUTH: the server offered none.
+    std::string hint = settings.starttls || url.starts_with("smtps://")
+                           ? ""
+                           : " (servers often offer AUTH only after STARTTLS: set starttls)";
+    return Status::IoError("SMTP server " + url + " does not offer a login (AUTH) for " + user +
+                           "; nothing was sent" + (last_reply.empty() ? "" : ": " + last_reply) +
+                           hint);
+  }
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -244,13 +272,25 @@ Status MapCurlError(CURLcode rc, long response_code, const char* errbuf,
       return Status::Unavailable("cannot connect to SMTP server " + url + ": " + detail);
     case CURLE_OPERATION_TIMEDOUT:
       return Status::Timeout("SMTP server " + url + " did not finish within " +
-                             std::to_string(timeout) + " ms: " + detail);
+                             std::to_string(settings.timeout) + " ms: " + detail);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Status::InvalidArgument("bad smtp_url '" + url + "': " + detail);
     case CURLE_USE_SSL_FAILED:
       return Status::IoError("SMTP server " + url +
                              " does not offer STARTTLS, which starttls requires: " + detail);
+    case CURLE_PEER_FAILED_VERIFICATION: {
+      std::string trusted =
+          settings.smtp_ca_file.empty() ? "the system's CA certificates" : settings.smtp_ca_file;
+      return Status::IoError("cannot verify the TLS certificate of SMTP server " + url + ": " +
+                             detail + " (trusted: " + trusted + "; see [notify] smtp_ca_file)");
+    }
+    case CURLE_SSL_CACERT_BADFILE:
+      return Status::IoError("cannot load the CA certificates in smtp_ca_file " +
+                             settings.smtp_ca_file + ": " + detail);
+    case CURLE_LOGIN_DENIED:
+      return Status::IoError("SMTP server " + url + " refused the login of " + user + ": " +
+                             (last_reply.empty() ? detail : last_reply + " (" + detail + ")"));
     default:
       break;
   }
@@ -312,7 +352,8 @@ Status MailSender::Send(const MailMessage& message) {
   if (!curl) return Status::Internal("curl_easy_init failed");
 
   const std::string text = FormatMail(message, from, SystemClock().Now(), NewMessageId(host));
-  Upload upload{text};
+  Dialogue dialogue;
+  Upload upload{text, 0, &dialogue, !settings_.smtp_user.empty()};
   curl_slist* list = nullptr;
   for (const std::string& a : message.to) {
     curl_slist* next = curl_slist_append(list, a.c_str());
@@ -324,7 +365,6 @@ Status MailSender::Send(const MailMessage& message) {
   }
   std::unique_ptr<curl_slist, CurlDeleter> rcpt(list);
   char errbuf[CURL_ERROR_SIZE] = {};
-  std::string last_reply;
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -338,8 +378,12 @@ Status MailSender::Send(const MailMessage& message) {
   curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(text.size()));
   curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // only to feed RecordReply
   curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, RecordReply);
-  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &last_reply);
+  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &dialogue);
   if (settings_.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!settings_.smtp_ca_file.empty()) {  // these CAs only, not also the system's directory
+    curl_easy_setopt(c, CURLOPT_CAINFO, settings_.smtp_ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+  }
   if (!settings_.smtp_user.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, settings_.smtp_user.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.smtp_password.c_str());
@@ -352,7 +396,7 @@ Status MailSender::Send(const MailMessage& message) {
   if (rc == CURLE_OK) return Status::Ok();
   long response_code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response_code);
-  return MapCurlError(rc, response_code, errbuf, last_reply, url, settings_.timeout);
+  return MapCurlError(rc, response_code, errbuf, dialogue, url, settings_);
 }
 
 }  // namespace torque::server

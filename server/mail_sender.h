@@ -19,7 +19,7 @@ struct MailMessage {
 };
 
 // Thread-compatible: one Send at a time per instance. Uses [notify] smtp_url, mail_from,
-// smtp_user/smtp_password, starttls and timeout.
+// smtp_user/smtp_password, starttls, smtp_ca_file and timeout.
 class MailSender {
  public:
   explicit MailSender(NotifySettings settings);
@@ -28,8 +28,10 @@ class MailSender {
   MailSender& operator=(const MailSender&) = delete;
 
   // One delivery attempt. kUnavailable (cannot connect), kTimeout, kIoError (the server
-  // refused: the SMTP reply in the message; or STARTTLS required but not offered),
-  // kInvalidArgument (bad address or URL). Blocks for at most about settings.timeout.
+  // refused the mail or the login: the SMTP reply in the message; STARTTLS required but
+  // not offered; the TLS certificate not trusted; smtp_user set but the server offers no
+  // AUTH, then nothing is sent), kInvalidArgument (bad address or URL). Blocks for at
+  // most about settings.timeout.
   Status Send(const MailMessage& message);
 
  private:

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -30,7 +31,9 @@ struct NotifierStats {
   int64_t dropped = 0;          // given up after give_up_after, or an unusable target
 };
 
-// One thread that works through the outbox oldest first. A notice is removed only
+// One thread that works through the outbox oldest first. When more than digest_after
+// mails for the same recipients are due at once (a mail server back after an outage, a
+// burst of failures), they go out as one digest mail instead of a flood. A notice is removed only
 // after its delivery succeeded (so a restart re-sends nothing that was delivered and
 // loses nothing that was not); a failed delivery is retried after retry_delay, doubling
 // up to retry_max_delay, and dropped with an error after give_up_after. Jobs never wait
@@ -59,11 +62,22 @@ class Notifier {
 
  private:
   void Loop();
-  // Delivers or defers one due notice; called without mu_ held. False when the store
-  // could not record what happened.
-  bool Handle(const Notice& notice, TimeMs now);
+  // The due notices in delivery groups: one notice each, except that more than
+  // digest_after mails due for the same recipients form one group (one digest mail).
+  std::vector<std::vector<Notice>> Group(std::vector<Notice> due) const;
+  // Delivers a group (one notice, or a digest) and settles each of its notices; called
+  // without mu_ held. False when the store could not record what happened.
+  bool Handle(const std::vector<Notice>& group, TimeMs now);
+  // One mail standing for `notices`: a summary line each, then each one's text.
+  static Notice Digest(const std::vector<const Notice*>& notices);
+  // Records the delivery outcome `st` of `n` (sent alone or in a digest of `batch`):
+  // removed when delivered or given up, else deferred with backoff.
+  bool Settle(const Notice& n, const Status& st, bool unusable, const NotifySettings& settings,
+              size_t batch, TimeMs now);
+  // Removes a delivered or abandoned notice; remembers it when the store fails.
+  bool Remove(const Notice& n, const char* why);
   // The delay before attempt `attempts` + 1 of a delivery.
-  DurationMs RetryDelay(int attempts) const;
+  static DurationMs RetryDelay(const NotifySettings& settings, int attempts);
 
   Store& store_;
   const Clock& clock_;

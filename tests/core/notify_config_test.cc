@@ -1,7 +1,13 @@
 #include "core/notify_config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +92,7 @@ TEST(NotifySettingsTest, Defaults) {
   EXPECT_EQ(s->smtp_url, "smtp://localhost:25");
   EXPECT_EQ(s->mail_from.rfind("torqued@", 0), 0u);
   EXPECT_FALSE(s->starttls);
+  EXPECT_EQ(s->smtp_ca_file, "");
   EXPECT_EQ(s->syslog_facility, 1);
   EXPECT_EQ(s->syslog_ident, "torqued");
 }
@@ -97,7 +104,8 @@ TEST(NotifySettingsTest, Values) {
                                        {"syslog_facility", "LOG_LOCAL3"},
                                        {"syslog_ident", "rtbox"},
                                        {"retry_delay", "1m"},
-                                       {"give_up_after", "2h"}});
+                                       {"give_up_after", "2h"},
+                                       {"digest_after", "3"}});
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->smtp_url, "smtps://mail.example.org");
   EXPECT_EQ(s->mail_from, "box@example.org");
@@ -106,6 +114,7 @@ TEST(NotifySettingsTest, Values) {
   EXPECT_EQ(s->syslog_ident, "rtbox");
   EXPECT_EQ(s->retry_delay, 60'000);
   EXPECT_EQ(s->give_up_after, 7'200'000);
+  EXPECT_EQ(s->digest_after, 3);
 }
 
 TEST(NotifySettingsTest, Errors) {
@@ -129,6 +138,99 @@ TEST(NotifySettingsTest, Errors) {
     ASSERT_FALSE(s.ok()) << c.key;
     EXPECT_EQ(s.status().message(), c.want);
   }
+}
+
+// A temp dir with CA files, a config file in conf/ and HOME at home/.
+class SmtpCaFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (std::filesystem::temp_directory_path() / "torque-ca-XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    for (const char* sub : {"conf", "home", "sub"}) {
+      std::filesystem::create_directory(dir_ + "/" + sub);
+    }
+    const std::string cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    Write("ca.pem", cert);
+    Write("conf/rel.pem", "# a bundle\n" + cert + cert);
+    Write("home/ca.pem", cert);
+    Write("empty.pem", "");
+    Write("key.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+    // The marker across the boundary of the 16 KiB blocks the check reads.
+    Write("late.pem", std::string(16384 - 10, '#') + cert);
+    if (const char* home = std::getenv("HOME")) old_home_ = home;
+    setenv("HOME", (dir_ + "/home").c_str(), 1);
+  }
+  void TearDown() override {
+    if (old_home_) {
+      setenv("HOME", old_home_->c_str(), 1);
+    } else {
+      unsetenv("HOME");
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name, std::ios::binary) << text;
+  }
+  // The parsed smtp_ca_file, set on line 7 of conf/torque.ini; or "ERR " and the error.
+  std::string Parse(const std::string& value) {
+    std::map<std::string, Setting> keys;
+    keys["smtp_ca_file"] = Setting{value, {dir_ + "/conf/torque.ini", 7}};
+    Result<NotifySettings> s = ParseNotifySettings(keys);
+    return s.ok() ? s->smtp_ca_file : "ERR " + s.status().message();
+  }
+
+  std::string dir_;
+  std::optional<std::string> old_home_;
+};
+
+TEST_F(SmtpCaFileTest, GoldenTable) {
+  const std::string d = dir_;
+  const std::string at = "ERR " + d + "/conf/torque.ini:7: [notify] key 'smtp_ca_file': ";
+  struct Case {
+    std::string value, want;
+  } cases[] = {
+      {"", ""},
+      {d + "/ca.pem", d + "/ca.pem"},
+      {"rel.pem", d + "/conf/rel.pem"},  // relative to the config file's directory
+      {"../ca.pem", d + "/ca.pem"},
+      {"~/ca.pem", d + "/home/ca.pem"},
+      {d + "/late.pem", d + "/late.pem"},
+      {d + "/missing.pem", at + "cannot read " + d + "/missing.pem: No such file or directory"},
+      {"missing.pem", at + "cannot read " + d + "/conf/missing.pem: No such file or directory"},
+      {d + "/sub", at + "cannot read " + d + "/sub: Is a directory"},
+      {"/dev/null", at + "cannot read /dev/null: not a regular file"},
+      {d + "/empty.pem",
+       at + "no PEM certificate (-----BEGIN CERTIFICATE-----) in " + d + "/empty.pem"},
+      {"../key.pem", at + "no PEM certificate (-----BEGIN CERTIFICATE-----) in " + d + "/key.pem"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(Parse(c.value), c.want) << c.value;
+}
+
+TEST_F(SmtpCaFileTest, UnreadableFile) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  ASSERT_EQ(chmod((dir_ + "/ca.pem").c_str(), 0), 0);
+  EXPECT_EQ(Parse(dir_ + "/ca.pem"), "ERR " + dir_ +
+                                         "/conf/torque.ini:7: [notify] key 'smtp_ca_file': "
+                                         "cannot read " +
+                                         dir_ + "/ca.pem: Permission denied");
+}
+
+TEST_F(SmtpCaFileTest, AcceptedInTheNotifySection) {
+  ConfigOptions options;
+  options.state_dir = "/state";
+  Result<Config> c = LoadConfigFromTexts(
+      {{dir_ + "/conf/torque.ini", "[notify]\nstarttls = yes\nsmtp_ca_file = rel.pem\n"}}, options);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->notify.smtp_ca_file, dir_ + "/conf/rel.pem");
+  c = LoadConfigFromTexts({{dir_ + "/conf/torque.ini", "[notify]\nsmtp_ca_file = nope.pem\n"}},
+                          options);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), dir_ +
+                                      "/conf/torque.ini:2: [notify] key 'smtp_ca_file': "
+                                      "cannot read " +
+                                      dir_ + "/conf/nope.pem: No such file or directory");
 }
 
 TEST(NotifyConfigTest, JobTypeKeys) {

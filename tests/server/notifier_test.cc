@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -133,11 +134,12 @@ class NotifierTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(*opened);
   }
-  void StartNotifier(Store* store = nullptr) {
+  void StartNotifier(Store* store = nullptr, int digest_after = 10) {
     NotifySettings settings;
     settings.retry_delay = 1000;
     settings.retry_max_delay = 4000;
     settings.give_up_after = 60'000;
+    settings.digest_after = digest_after;
     notifier_ = std::make_unique<Notifier>(store ? *store : *store_, clock_, settings,
                                            delivery_.Fn());
     notifier_->Start();
@@ -269,6 +271,86 @@ TEST_F(NotifierTest, DeliveredButNotRemovedIsNotDeliveredAgain) {
   notifier_->Sync();
   EXPECT_EQ(Pending(), 0);
   EXPECT_EQ(delivery_.count(), 1u);
+}
+
+TEST_F(NotifierTest, ABacklogForTheSameRecipientsGoesOutAsOneDigest) {
+  delivery_.fail = Status::Unavailable("mail server down");
+  StartNotifier(nullptr, /*digest_after=*/3);
+  for (int i = 0; i < 5; ++i) FailJob("mail ops@x syslog");
+  FailJob("mail other@x");
+  notifier_->Sync();
+  // While the server is down: one digest attempt for ops@x, single attempts for the rest.
+  std::vector<std::string> first;
+  {
+    std::lock_guard lock(delivery_.mu);
+    first = delivery_.attempts;
+    delivery_.attempts.clear();
+    delivery_.fail = Status::Ok();
+  }
+  EXPECT_EQ(std::count_if(first.begin(), first.end(),
+                          [](const std::string& a) { return a.rfind("mail:ops@x|", 0) == 0; }),
+            1);
+  EXPECT_EQ(first.size(), 1u + 5u + 1u);  // digest, 5 syslog lines, 1 mail to other@x
+  clock_.Advance(1000);
+  notifier_->Sync();
+  std::vector<std::string> second;
+  {
+    std::lock_guard lock(delivery_.mu);
+    second = delivery_.attempts;
+  }
+  EXPECT_EQ(std::count(second.begin(), second.end(),
+                       "mail:ops@x|[torque] 5 notifications: 5 failure(s), 0 success(es)"),
+            1);
+  EXPECT_EQ(second.size(), 7u);
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_EQ(notifier_->stats().delivered, 11);
+}
+
+TEST_F(NotifierTest, DigestBodyListsEveryNotice) {
+  std::vector<Notice> notices(2);
+  notices[0].subject = "[torque] FAIL job 1 a";
+  notices[0].body = "Job:       1\n";
+  notices[0].failure = true;
+  notices[1].subject = "[torque] SUCCESS job 2 b";
+  notices[1].body = "Job:       2\n";
+  Notice got;
+  NotifySettings settings;
+  settings.digest_after = 1;
+  auto notifier = std::make_unique<Notifier>(*store_, clock_, settings,
+                                          [&](const NotifyTarget&, const Notice& n) {
+                                            got = n;
+                                            return Status::Ok();
+                                          });
+  for (int i = 1; i <= 2; ++i) {
+    NewJob nj;
+    nj.type = "verify";
+    ASSERT_TRUE(store_->Insert({nj}).ok());
+    auto claimed = store_->Claim("verify", 1, clock_.Now()).value();
+    Outcome out;
+    out.state = i == 1 ? JobState::kFailed : JobState::kDone;
+    out.finished_at = clock_.Now();
+    Notice n = notices[i - 1];
+    n.job_id = claimed.front().id;
+    n.target = "mail:a@x";
+    n.created_at = n.next_at = clock_.Now();
+    out.notices = {n};
+    ASSERT_TRUE(store_->Finish(claimed.front().id, out).ok());
+  }
+  notifier->Start();
+  notifier->Sync();
+  notifier->Stop();
+  EXPECT_EQ(got.subject, "[torque] 2 notifications: 1 failure(s), 1 success(es)");
+  EXPECT_TRUE(got.failure);
+  EXPECT_EQ(got.body,
+            "2 notifications were due at once (after an outage of the mail server, or a burst "
+            "of jobs); they come in one mail.\n"
+            "\n[torque] FAIL job 1 a\n"
+            "\n[torque] SUCCESS job 2 b\n"
+            "\n------------------------------------------------------------\n"
+            "[torque] FAIL job 1 a\n\nJob:       1\n"
+            "\n------------------------------------------------------------\n"
+            "[torque] SUCCESS job 2 b\n\nJob:       2\n");
+  EXPECT_EQ(Pending(), 0);
 }
 
 TEST_F(NotifierTest, RecoveryStoresTheNoticesOfJobsItFails) {

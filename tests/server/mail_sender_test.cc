@@ -1,51 +1,44 @@
-// MailSender against a real SMTP server (Debian's aiosmtpd), SyslogSender against real
-// UDP and unix sockets, and the golden text of FormatMail.
-#include <fcntl.h>
+// MailSender against a real SMTP server (Debian's aiosmtpd): plain, and with STARTTLS and
+// AUTH required using a self-signed certificate made with the openssl command. Also the
+// golden text of FormatMail.
+#include "server/mail_sender.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "tests/scoped_tz.h"
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/local/datagram_protocol.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read_until.hpp>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "server/mail_sender.h"
-#include "server/syslog_sender.h"
+#include "tests/scoped_tz.h"
+#include "tests/server/child_process.h"
 #include "tests/server/test_support.h"
 
 namespace torque::server {
 namespace {
 
 namespace asio = boost::asio;
+using testing::ChildProcess;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ScopedTz;
 using ::testing::StartsWith;
 
 constexpr char kPython[] = "/usr/bin/python3";
-
-using testing::ScopedTz;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -56,13 +49,6 @@ std::string ReadFile(const std::string& path) {
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string ShortHostName() {
-  char buf[256] = {};
-  gethostname(buf, sizeof(buf) - 1);
-  std::string host = buf;
-  return host.substr(0, host.find('.'));
 }
 
 // ---- FormatMail: golden text ----
@@ -178,44 +164,6 @@ TEST(FormatMailTest, OverlongLineSwitchesBodyToBase64) {
 
 // ---- MailSender against aiosmtpd ----
 
-// A child process with its output in a log file; killed and reaped on destruction.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& log,
-        const std::string& pythonpath) {
-    std::vector<std::string> env_store;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (!std::string(*e).starts_with("PYTHONPATH=")) env_store.push_back(*e);
-    }
-    if (!pythonpath.empty()) env_store.push_back("PYTHONPATH=" + pythonpath);
-    std::vector<char*> envp, args;
-    for (auto& s : env_store) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_store = argv;
-    for (auto& s : argv_store) args.push_back(s.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool Running() {
-    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) != 0) pid_ = -1;  // reaped: never kill it
-    return pid_ > 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 int FreeTcpPort() {
   asio::io_context io;
   asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -256,6 +204,8 @@ class MailSenderTest : public ::testing::Test {
     WriteFile(dir_.File("reject_rcpt.py"), kRejectHandler);
   }
 
+  void TearDown() override { server_.reset(); }  // kills the server
+
   // Starts aiosmtpd with `handler` (a Mailbox on maildir_ by default) and waits until it
   // accepts connections. Another port is tried if someone took the free one meanwhile.
   void StartServer(const std::string& handler = "") {
@@ -268,7 +218,7 @@ class MailSenderTest : public ::testing::Test {
       } else {
         argv.push_back(handler);
       }
-      server_ = std::make_unique<Child>(argv, dir_.File("smtpd.log"), dir_.path());
+      server_ = std::make_unique<ChildProcess>(argv, dir_.File("smtpd.log"), dir_.path());
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (server_->Running() && !Accepts(port_)) {
         ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "aiosmtpd never listened";
@@ -310,7 +260,7 @@ class MailSenderTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string maildir_;
   int port_ = 0;
-  std::unique_ptr<Child> server_;
+  std::unique_ptr<ChildProcess> server_;
 };
 
 TEST_F(MailSenderTest, DeliversOneMessageWithHeadersAndBodyIntact) {
@@ -458,185 +408,214 @@ TEST_F(MailSenderTest, CredentialsNeverAppearInErrors) {
   EXPECT_THAT(st.message(), Not(HasSubstr("hunter2")));
 }
 
-// ---- SyslogSender against real sockets ----
-
-// Waits up to 10 s for one datagram on `fd`.
-template <typename Socket>
-std::string ReceiveOne(Socket& socket) {
-  pollfd p{socket.native_handle(), POLLIN, 0};
-  if (poll(&p, 1, 10'000) != 1) return "<nothing received>";
-  std::string buf(65536, '\0');
-  size_t n = socket.receive(asio::buffer(buf));
-  buf.resize(n);
-  return buf;
+TEST_F(MailSenderTest, LoginWithoutAuthOfferSendsNothing) {
+  StartServer();  // offers no AUTH, accepts anyone's mail
+  NotifySettings s = Settings();
+  s.smtp_user = "torque";
+  s.smtp_password = "secret";
+  Status st = MailSender(s).Send({{"a@example.com"}, "first", "b"});
+  EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+  EXPECT_EQ(st.message(), "SMTP server " + s.smtp_url +
+                              " does not offer a login (AUTH) for user 'torque'; nothing was "
+                              "sent (servers often offer AUTH only after STARTTLS: set starttls)");
+  s.smtp_user.clear();  // the server takes this one: the first was refused by the sender
+  ASSERT_TRUE(MailSender(s).Send({{"a@example.com"}, "second", "b"}).ok());
+  std::vector<std::string> files = Messages();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(Decode(files[0])["Subject"], "second");
 }
 
-// Every "Mmm dd hh:mm:ss" between `start` and now.
-std::set<std::string> TimestampsSince(time_t start) {
-  std::set<std::string> out;
-  for (time_t t = start; t <= time(nullptr); ++t) {
-    struct tm tm {};
-    localtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof(buf), "%b %e %H:%M:%S", &tm);
-    out.insert(buf);
+// ---- MailSender against aiosmtpd with STARTTLS and AUTH required ----
+
+constexpr char kUser[] = "torque";
+constexpr char kPassword[] = "pa55 w0rd";
+
+// argv: DIR CERT KEY PORT_FILE.
+constexpr char kTlsServerScript[] = R"(# SMTP on 127.0.0.1 requiring STARTTLS, then AUTH.
+# Listens on a free port and writes it to PORT_FILE; the only login is torque with the
+# password 'pa55 w0rd'; each login try is logged to DIR/auth.log, mails go to DIR/maildir.
+import asyncio, os, ssl, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+d, cert, key, port_file = sys.argv[1:5]
+tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+tls.load_cert_chain(cert, key)
+
+def authenticator(server, session, envelope, mechanism, data):
+    if not isinstance(data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    ok = data.login == b'torque' and data.password == b'pa55 w0rd'
+    with open(os.path.join(d, 'auth.log'), 'a') as f:
+        f.write('%s %s\n' % (data.login.decode(errors='replace'), 'ok' if ok else 'denied'))
+    return AuthResult(success=ok, handled=False)
+
+async def main():
+    handler = Mailbox(os.path.join(d, 'maildir'))
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(handler, hostname='localhost', tls_context=tls, require_starttls=True,
+                     auth_required=True, authenticator=authenticator),
+        '127.0.0.1', 0)
+    with open(port_file + '.tmp', 'w') as f:
+        f.write('%d\n' % server.sockets[0].getsockname()[1])
+    os.rename(port_file + '.tmp', port_file)
+    await server.serve_forever()
+
+asyncio.run(main())
+)";
+
+class TlsMailSenderTest : public MailSenderTest {
+ protected:
+  void SetUp() override {
+    MailSenderTest::SetUp();
+    if (IsSkipped()) return;
+    if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "the openssl command is not installed (apt install openssl)";
+    }
+    WriteFile(dir_.File("tls_smtpd.py"), kTlsServerScript);
+    MakeCertificate("server", "IP:127.0.0.1,DNS:localhost");
   }
-  return out;
-}
 
-// Checks "<PRI>TIMESTAMP REST" exactly, the timestamp against the clock.
-void ExpectDatagram(const std::string& got, const std::string& pri, time_t start,
-                    const std::string& rest) {
-  ASSERT_GE(got.size(), pri.size() + 15) << got;
-  EXPECT_EQ(got.substr(0, pri.size()), pri);
-  std::string stamp = got.substr(pri.size(), 15);
-  EXPECT_TRUE(std::regex_match(stamp, std::regex("[A-Z][a-z]{2} [ 1-3][0-9] \\d\\d:\\d\\d:\\d\\d")))
-      << stamp;
-  EXPECT_EQ(TimestampsSince(start).count(stamp), 1u) << stamp;
-  EXPECT_EQ(got.substr(pri.size() + 15), rest);
-}
-
-constexpr int kLocal3 = 19;
-
-TEST(SyslogSenderTest, UdpDatagramCarriesHostName) {
-  asio::io_context io;
-  asio::ip::udp::socket listener(io, {asio::ip::make_address("127.0.0.1"), 0});
-  for (std::string prefix : {"", "udp:"}) {
-    NotifySettings s;
-    s.syslog_address = prefix + "127.0.0.1:" + std::to_string(listener.local_endpoint().port());
-    s.syslog_facility = kLocal3;
-    time_t start = time(nullptr);
-    Status st = SyslogSender(s).Send(SyslogSender::Severity::kError, "torque-mail",
-                                     "job 17 failed:\nexit 3\r\ncrlf\rcr");
-    ASSERT_TRUE(st.ok()) << st.ToString();
-    ExpectDatagram(ReceiveOne(listener), "<155>", start,
-                   " " + ShortHostName() + " torque-mail[" + std::to_string(getpid()) +
-                       "]: job 17 failed: exit 3 crlf cr");
+  // NAME.pem and NAME.key in the temp dir: self-signed for `san` (subjectAltName).
+  void MakeCertificate(const std::string& name, const std::string& san) {
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost";
+    cmd += " -addext subjectAltName=" + san;
+    cmd += " -keyout " + dir_.File(name + ".key") + " -out " + dir_.File(name + ".pem");
+    cmd += " >" + dir_.File("openssl.log") + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << ReadFile(dir_.File("openssl.log"));
   }
-}
 
-TEST(SyslogSenderTest, UdpOverIpv6) {
-  asio::io_context io;
-  asio::ip::udp::socket listener(io);
-  boost::system::error_code ec;
-  listener.open(asio::ip::udp::v6(), ec);
-  if (!ec) listener.bind({asio::ip::make_address("::1"), 0}, ec);
-  if (ec) GTEST_SKIP() << "no IPv6 loopback: " << ec.message();
-  NotifySettings s;
-  s.syslog_address = "[::1]:" + std::to_string(listener.local_endpoint().port());
-  time_t start = time(nullptr);
-  ASSERT_TRUE(SyslogSender(s).Send(SyslogSender::Severity::kInfo, "", "hello").ok());
-  ExpectDatagram(ReceiveOne(listener), "<14>", start,
-                 " " + ShortHostName() + " torqued[" + std::to_string(getpid()) + "]: hello");
-}
-
-TEST(SyslogSenderTest, UnixDatagramHasNoHostNameAndDefaultIdent) {
-  testing::TempDir dir;
-  asio::io_context io;
-  std::string path = dir.File("log");
-  asio::local::datagram_protocol::socket listener(io,
-                                                  asio::local::datagram_protocol::endpoint(path));
-  for (std::string address : {"unix:" + path, path}) {
-    NotifySettings s;
-    s.syslog_address = address;
-    s.syslog_facility = kLocal3;
-    s.syslog_ident = "my ident";
-    time_t start = time(nullptr);
-    ASSERT_TRUE(SyslogSender(s).Send(SyslogSender::Severity::kWarning, "", "two\nlines").ok());
-    ExpectDatagram(ReceiveOne(listener), "<156>", start,
-                   " my_ident[" + std::to_string(getpid()) + "]: two lines");
+  // Starts tls_smtpd.py with certificate `cert` and waits until it tells its port.
+  void StartTlsServer(const std::string& cert = "server") {
+    std::string port_file = dir_.File(cert + ".port");
+    server_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kPython, dir_.File("tls_smtpd.py"), dir_.path(),
+                                 dir_.File(cert + ".pem"), dir_.File(cert + ".key"), port_file},
+        dir_.File("smtpd.log"));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!std::filesystem::exists(port_file)) {
+      ASSERT_TRUE(server_->Running())
+          << "tls_smtpd.py exited: " << ReadFile(dir_.File("smtpd.log"));
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "tls_smtpd.py never listened";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    port_ = std::stoi(ReadFile(port_file));
   }
-}
 
-TEST(SyslogSenderTest, TruncatesAt2048OnACharacterBoundary) {
-  testing::TempDir dir;
-  asio::io_context io;
-  std::string path = dir.File("log");
-  asio::local::datagram_protocol::socket listener(io,
-                                                  asio::local::datagram_protocol::endpoint(path));
-  NotifySettings s;
-  s.syslog_address = path;
-  std::string euros;
-  for (int i = 0; i < 1000; ++i) euros += "€";  // 3 bytes each
-  // Idents of 1..3 bytes put the cut at each position within a character.
-  for (std::string ident : {"a", "ab", "abc"}) {
-    time_t start = time(nullptr);
-    ASSERT_TRUE(SyslogSender(s).Send(SyslogSender::Severity::kError, ident, euros).ok());
-    std::string got = ReceiveOne(listener);
-    std::string head = " " + ident + "[" + std::to_string(getpid()) + "]: ";
-    size_t header = 4 + 15 + head.size();  // "<11>" + timestamp + head
-    size_t chars = (2048 - header) / 3;
-    ExpectDatagram(got, "<11>", start, head + euros.substr(0, 3 * chars));
-    EXPECT_LE(got.size(), 2048u);
-    EXPECT_GT(got.size(), 2045u);
+  // STARTTLS, the server's certificate as the only CA, the right login.
+  NotifySettings TlsSettings() const {
+    NotifySettings s = Settings();
+    s.starttls = true;
+    s.smtp_ca_file = dir_.File("server.pem");
+    s.smtp_user = kUser;
+    s.smtp_password = kPassword;
+    return s;
   }
+
+  std::string AuthLog() const { return ReadFile(dir_.File("auth.log")); }
+  std::string ServerLog() const { return ReadFile(dir_.File("smtpd.log")); }
+};
+
+TEST_F(TlsMailSenderTest, StarttlsAndLoginDeliverOneMessage) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer());
+  NotifySettings s = TlsSettings();
+  s.mail_from = "robot@example.net";
+  std::string body = "job 17 done\n.a dot line\nünïcödé ✓";
+  Status st = MailSender(s).Send({{"ops@example.com", "b@example.org"}, "torque: done", body});
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << ServerLog();
+  EXPECT_EQ(AuthLog(), "torque ok\n");
+  std::vector<std::string> files = Messages();
+  ASSERT_EQ(files.size(), 1u);
+  nlohmann::json m = Decode(files[0]);
+  EXPECT_EQ(m["From"], "robot@example.net");
+  EXPECT_EQ(m["X-MailFrom"], "robot@example.net");
+  EXPECT_EQ(m["To"], "ops@example.com, b@example.org");
+  EXPECT_EQ(m["X-RcptTo"], "ops@example.com, b@example.org");
+  EXPECT_EQ(m["Subject"], "torque: done");
+  EXPECT_EQ(m["body"], body + "\n");
 }
 
-TEST(SyslogSenderTest, StreamSocketGetsANulTerminatedRecord) {
-  testing::TempDir dir;
-  asio::io_context io;
-  std::string path = dir.File("log");
-  asio::local::stream_protocol::acceptor acceptor(io, asio::local::stream_protocol::endpoint(path));
-  NotifySettings s;
-  s.syslog_address = "unix:" + path;
-  time_t start = time(nullptr);
-  ASSERT_TRUE(SyslogSender(s).Send(SyslogSender::Severity::kNotice, "x", "hi").ok());
-  asio::local::stream_protocol::socket conn = acceptor.accept();
-  std::string got;
-  size_t n = asio::read_until(conn, asio::dynamic_buffer(got), '\0');
-  ASSERT_EQ(n, got.size());
-  ExpectDatagram(got, "<13>", start, " x[" + std::to_string(getpid()) + "]: hi" + '\0');
+TEST_F(TlsMailSenderTest, WrongPasswordIsRefusedLogin) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer());
+  NotifySettings s = TlsSettings();
+  s.smtp_password = "wrong password";
+  Status st = MailSender(s).Send({{"a@example.com"}, "first", "b"});
+  EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+  EXPECT_EQ(st.message(), "SMTP server " + s.smtp_url +
+                              " refused the login of user 'torque': 535 5.7.8 Authentication "
+                              "credentials invalid (Login denied)");
+  EXPECT_EQ(AuthLog(), "torque denied\n");
+  EXPECT_TRUE(Messages().empty());
+  // The password made the difference.
+  ASSERT_TRUE(MailSender(TlsSettings()).Send({{"a@example.com"}, "second", "b"}).ok());
+  std::vector<std::string> files = Messages();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(Decode(files[0])["Subject"], "second");
 }
 
-TEST(SyslogSenderTest, NothingListeningIsUnavailable) {
-  testing::TempDir dir;
-  NotifySettings s;
-  s.syslog_address = "unix:" + dir.File("missing");
-  Status st = SyslogSender(s).Send(SyslogSender::Severity::kError, "", "m");
-  EXPECT_EQ(st.code(), Status::Code::kUnavailable);
-  EXPECT_EQ(st.message(),
-            "cannot send to syslog at unix:" + dir.File("missing") + ": No such file or directory");
-
-  {  // a socket file left behind by a daemon that is gone
-    asio::io_context io;
-    asio::local::datagram_protocol::socket gone(
-        io, asio::local::datagram_protocol::endpoint(dir.File("stale")));
-  }
-  s.syslog_address = dir.File("stale");
-  st = SyslogSender(s).Send(SyslogSender::Severity::kError, "", "m");
-  EXPECT_EQ(st.code(), Status::Code::kUnavailable);
-  EXPECT_EQ(st.message(),
-            "cannot send to syslog at unix:" + dir.File("stale") + ": Connection refused");
-}
-
-TEST(SyslogSenderTest, BadAddressesAndFacility) {
+TEST_F(TlsMailSenderTest, UntrustedCertificateStopsBeforeTheLogin) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer());
+  ASSERT_NO_FATAL_FAILURE(MakeCertificate("other", "IP:127.0.0.1,DNS:localhost"));
+  NotifySettings s = TlsSettings();
+  const std::string head = "cannot verify the TLS certificate of SMTP server " + s.smtp_url + ": ";
   struct Case {
-    std::string address;
-    std::string error;
+    std::string ca_file, trusted;
   } cases[] = {
-      {"unix:", "bad syslog_address 'unix:': no socket path"},
-      {"udp:", "bad syslog_address 'udp:': no host"},
-      {":514", "bad syslog_address ':514': no host"},
-      {"host:0", "bad syslog_address 'host:0': bad port '0'"},
-      {"host:65536", "bad syslog_address 'host:65536': bad port '65536'"},
-      {"host:x", "bad syslog_address 'host:x': bad port 'x'"},
-      {"host:", "bad syslog_address 'host:': bad port ''"},
-      {"[::1", "bad syslog_address '[::1': missing ']'"},
-      {"[::1]514", "bad syslog_address '[::1]514': expected ':PORT' after ']'"},
-      {"/" + std::string(200, 'p'),
-       "bad syslog_address '/" + std::string(200, 'p') + "': socket path too long"},
+      {"", "the system's CA certificates"},
+      {dir_.File("other.pem"), dir_.File("other.pem")},  // another self-signed certificate
   };
   for (const Case& c : cases) {
-    NotifySettings s;
-    s.syslog_address = c.address;
-    Status st = SyslogSender(s).Send(SyslogSender::Severity::kError, "", "m");
-    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << c.address;
-    EXPECT_EQ(st.message(), c.error);
+    s.smtp_ca_file = c.ca_file;
+    Status st = MailSender(s).Send({{"a@example.com"}, "s", "b"});
+    EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+    EXPECT_THAT(st.message(), StartsWith(head + "SSL certificate problem: ")) << c.ca_file;
+    EXPECT_THAT(st.message(), HasSubstr("self-signed certificate")) << c.ca_file;
+    EXPECT_THAT(st.message(), EndsWith(" (trusted: " + c.trusted + "; see [notify] smtp_ca_file)"));
   }
-  NotifySettings s;
-  s.syslog_facility = 24;
-  EXPECT_EQ(SyslogSender(s).Send(SyslogSender::Severity::kError, "", "m").message(),
-            "bad syslog_facility 24");
+  EXPECT_EQ(AuthLog(), "");  // the password never went to an unverified server
+  EXPECT_TRUE(Messages().empty());
+  // A file of several CAs: one of them signed the server's certificate.
+  WriteFile(dir_.File("bundle.pem"),
+            ReadFile(dir_.File("other.pem")) + ReadFile(dir_.File("server.pem")));
+  s.smtp_ca_file = dir_.File("bundle.pem");
+  Status st = MailSender(s).Send({{"a@example.com"}, "s", "b"});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Messages().size(), 1u);
+}
+
+TEST_F(TlsMailSenderTest, CertificateForAnotherHostIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(MakeCertificate("elsewhere", "DNS:mail.example.org"));
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer("elsewhere"));
+  NotifySettings s = TlsSettings();
+  s.smtp_ca_file = dir_.File("elsewhere.pem");  // trusted, but names another host
+  Status st = MailSender(s).Send({{"a@example.com"}, "s", "b"});
+  EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+  EXPECT_THAT(st.message(),
+              StartsWith("cannot verify the TLS certificate of SMTP server " + s.smtp_url + ": "));
+  EXPECT_THAT(st.message(), HasSubstr("host name '127.0.0.1'"));
+  EXPECT_EQ(AuthLog(), "");
+  EXPECT_TRUE(Messages().empty());
+}
+
+TEST_F(TlsMailSenderTest, WithoutStarttlsTheServerRefuses) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer());
+  NotifySettings s = TlsSettings();
+  s.starttls = false;
+  s.smtp_user.clear();
+  Status st = MailSender(s).Send({{"a@example.com"}, "s", "b"});
+  EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+  EXPECT_EQ(st.message(), "SMTP server " + s.smtp_url +
+                              " refused the mail: 530 Must issue a STARTTLS command first (MAIL "
+                              "failed: 530)");
+  s.smtp_user = kUser;  // AUTH is only offered after STARTTLS
+  st = MailSender(s).Send({{"a@example.com"}, "s", "b"});
+  EXPECT_EQ(st.code(), Status::Code::kIoError) << st.ToString();
+  EXPECT_EQ(st.message(), "SMTP server " + s.smtp_url +
+                              " does not offer a login (AUTH) for user 'torque'; nothing was "
+                              "sent: 530 Must issue a STARTTLS command first (servers often "
+                              "offer AUTH only after STARTTLS: set starttls)");
+  EXPECT_EQ(AuthLog(), "");
+  EXPECT_TRUE(Messages().empty());
 }
 
 }  // namespace
