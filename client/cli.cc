@@ -12,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "client/cli_args.h"
 #include "client/cli_render.h"
 #include "client/rt_command.h"
 #include "core/config.h"
@@ -147,18 +148,12 @@ int Cli::Run(const std::vector<std::string>& args) {
 }
 
 std::optional<std::string> Cli::Option(const std::vector<std::string>& args, std::size_t& i) {
-  std::string flag = args[i];
-  std::optional<std::string> inline_value;
-  if (flag.rfind("--", 0) == 0 && flag.find('=') != std::string::npos) {
-    inline_value = flag.substr(flag.find('=') + 1);
-    flag.resize(flag.find('='));
-  }
-  auto is = [&flag](const char* a, const char* b = nullptr) {
-    return flag == a || (b && flag == b);
-  };
+  const CliArg arg(args[i]);
+  const std::string& flag = arg.name();
+  auto is = [&arg](const char* a, const char* b = nullptr) { return arg.Is(a, b); };
   if (is("-h", "--help") || is("--json") || is("-q", "--quiet") || is("--version") ||
       (is("--wait") && SubmitForm(command_))) {
-    if (inline_value) return "option " + flag + " takes no value";
+    if (arg.has_inline_value()) return "option " + flag + " takes no value";
     if (is("-h", "--help")) help_ = true;
     if (is("--json")) json_ = true;
     if (is("-q", "--quiet")) quiet_ = true;
@@ -175,8 +170,10 @@ std::optional<std::string> Cli::Option(const std::vector<std::string>& args, std
         (list && (is("--type") || is("--state") || is("--limit") || is("--before"))))) {
     return "unknown option '" + flag + "'" + (command_.empty() ? "" : " for " + command_);
   }
-  if (!inline_value && i + 1 >= args.size()) return "option " + flag + " needs a value";
-  const std::string value = inline_value ? *inline_value : args[++i];
+  std::string error;
+  const std::optional<std::string> taken = arg.Value(args, i, error);
+  if (!taken) return error;
+  const std::string& value = *taken;
   if (is("-s", "--socket")) {
     socket_ = value;
   } else if (is("-c", "--config")) {
@@ -218,10 +215,7 @@ std::optional<std::string> Cli::Option(const std::vector<std::string>& args, std
   return std::nullopt;
 }
 
-int Cli::Usage(const std::string& message) {
-  err_ << "torque-cli: " << message << "\nTry 'torque-cli --help' for more information.\n";
-  return kExitUsage;
-}
+int Cli::Usage(const std::string& message) { return PrintUsageError(err_, message); }
 
 int Cli::Dispatch() {
   if (command_ == "help") {

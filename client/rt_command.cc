@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "client/cli.h"
+#include "client/cli_args.h"
 #include "client/cli_render.h"
 #include "core/config.h"
 #include "core/words.h"
@@ -234,18 +235,12 @@ std::optional<std::string> RtCommand::Parse(const std::vector<std::string>& args
 }
 
 std::optional<std::string> RtCommand::Option(const std::vector<std::string>& args, size_t& i) {
-  std::string flag = args[i];
-  std::optional<std::string> inline_value;
-  if (flag.rfind("--", 0) == 0 && flag.find('=') != std::string::npos) {
-    inline_value = flag.substr(flag.find('=') + 1);
-    flag.resize(flag.find('='));
-  }
-  auto is = [&flag](const char* a, const char* b = nullptr) {
-    return flag == a || (b && flag == b);
-  };
+  const CliArg arg(args[i]);
+  const std::string& flag = arg.name();
+  auto is = [&arg](const char* a, const char* b = nullptr) { return arg.Is(a, b); };
   if (is("--no-prefilter") || is("--stats") || is("--json") || is("-q", "--quiet") ||
       is("-h", "--help") || is("--help-fields")) {
-    if (inline_value) return "option " + flag + " takes no value";
+    if (arg.has_inline_value()) return "option " + flag + " takes no value";
     if (is("--no-prefilter")) prefilter_ = false;
     if (is("--stats")) stats_ = true;
     if (is("--json")) json_ = true;
@@ -258,8 +253,10 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
         is("-c", "--config"))) {
     return "unknown option '" + flag + "' for rt";
   }
-  if (!inline_value && i + 1 >= args.size()) return "option " + flag + " needs a value";
-  const std::string value = inline_value ? *inline_value : args[++i];
+  std::string error;
+  const std::optional<std::string> taken = arg.Value(args, i, error);
+  if (!taken) return error;
+  const std::string& value = *taken;
   if (is("--url")) {
     if (value.empty()) return "option --url needs a value";
     url_ = value;
@@ -276,10 +273,7 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
   return std::nullopt;
 }
 
-int RtCommand::Usage(const std::string& message) {
-  err_ << "torque-cli: " << message << "\nTry 'torque-cli --help' for more information.\n";
-  return kExitUsage;
-}
+int RtCommand::Usage(const std::string& message) { return PrintUsageError(err_, message); }
 
 int RtCommand::Fail(const Failure& failure) {
   err_ << "torque-cli: " << failure.message << '\n';
