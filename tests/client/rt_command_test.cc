@@ -25,6 +25,7 @@
 
 #include "client/cli.h"
 #include "jobs/rtorrent/value.h"
+#include "tests/rtorrent/test_support.h"
 
 namespace torque::client {
 namespace {
@@ -172,28 +173,6 @@ Call ParseCall(const std::string& xml) {
   return call;
 }
 
-// Reads one SCGI request (netstring headers + CONTENT_LENGTH body) from `fd`; the body.
-std::string ReadScgiBody(int fd) {
-  std::string data;
-  char buffer[4096];
-  size_t body_at = std::string::npos, need = std::string::npos;
-  while (need == std::string::npos || data.size() < need) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n <= 0) return "";
-    data.append(buffer, static_cast<size_t>(n));
-    size_t colon = data.find(':');
-    if (need == std::string::npos && colon != std::string::npos) {
-      size_t header_len = std::stoul(data.substr(0, colon));
-      if (data.size() < colon + 1 + header_len) continue;
-      std::string headers = data.substr(colon + 1, header_len);
-      size_t body_len = std::stoul(headers.substr(headers.find('\0') + 1));
-      body_at = colon + 1 + header_len + 1;
-      need = body_at + body_len;
-    }
-  }
-  return data.substr(body_at);
-}
-
 // Items as {command: value}; a missing command reads as "" (as rTorrent answers d.custom).
 using FakeItem = std::map<std::string, Value>;
 
@@ -243,7 +222,7 @@ class FakeRtorrent {
       if (p[1].revents & POLLIN) return;
       int fd = accept(listen_fd_, nullptr, nullptr);
       if (fd < 0) continue;
-      std::string body = Answer(ReadScgiBody(fd));
+      std::string body = Answer(testing::ReadScgiRequest(fd).body());
       std::string reply = "Status: 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " +
                           std::to_string(body.size()) + "\r\n\r\n" + body;
       (void)!send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);

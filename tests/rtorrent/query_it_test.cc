@@ -27,6 +27,7 @@
 #include "jobs/rtorrent/query.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/sort.h"
+#include "tests/rtorrent/test_support.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -122,20 +123,8 @@ bool TagsContain(const Spec& s, char c) {
   return false;
 }
 
-bool OnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::OnPath;
+using testing::ReadFile;
 
 void WriteData(const fs::path& path, int64_t size, int i) {
   const std::string line = "item " + std::to_string(i) + " payload\n";

@@ -18,6 +18,7 @@
 
 #include "jobs/rtorrent/endpoint.h"
 #include "jobs/rtorrent/rpc_client.h"
+#include "tests/rtorrent/test_support.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -27,20 +28,8 @@ using Code = Status::Code;
 
 constexpr const char* kUnknownHash = "0123456789ABCDEF0123456789ABCDEF01234567";
 
-bool OnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::OnPath;
+using testing::ReadFile;
 
 struct Torrent {
   std::string hash;

@@ -21,6 +21,7 @@
 #include "jobs/rtorrent/scgi.h"
 #include "jobs/rtorrent/value.h"
 #include "jobs/rtorrent/xmlrpc.h"
+#include "tests/rtorrent/test_support.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -469,27 +470,6 @@ TEST(RtorrentRcTest, ExpandsHomeInTheFileName) {
 
 // ---- Transport against local servers ----
 
-// Reads one SCGI request (netstring headers + CONTENT_LENGTH body) from `fd`.
-std::string ReadScgiRequest(int fd) {
-  std::string data;
-  char buffer[4096];
-  size_t need = std::string::npos;
-  while (need == std::string::npos || data.size() < need) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    data.append(buffer, static_cast<size_t>(n));
-    size_t colon = data.find(':');
-    if (need == std::string::npos && colon != std::string::npos) {
-      size_t header_len = std::stoul(data.substr(0, colon));
-      if (data.size() < colon + 1 + header_len) continue;
-      std::string headers = data.substr(colon + 1, header_len);
-      size_t body_len = std::stoul(headers.substr(headers.find('\0') + 1));
-      need = colon + 1 + header_len + 1 + body_len;
-    }
-  }
-  return data;
-}
-
 void SendAll(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
@@ -537,7 +517,7 @@ class TestServer {
     thread_ = std::thread([this, respond] {
       int conn = accept(fd_, nullptr, nullptr);
       if (conn < 0) return;
-      request_ = ReadScgiRequest(conn);
+      request_ = testing::ReadScgiRequest(conn).raw;
       respond(conn);
       close(conn);
     });
