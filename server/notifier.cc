@@ -37,43 +37,27 @@ Notifier::Notifier(Store& store, const Clock& clock, NotifySettings settings, De
       clock_(clock),
       log_(MakeLogger("notify")),
       settings_(std::move(settings)),
-      deliver_(std::move(deliver)) {}
+      deliver_(std::move(deliver)),
+      loop_(clock, kMaxWaitMs) {}
 
 Notifier::~Notifier() { Stop(); }
 
-void Notifier::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Notifier::Start() { loop_.Start([this] { return Pass(); }); }
 
-void Notifier::Wake() {
-  std::lock_guard lock(mu_);
-  woken_ = true;
-  cv_.notify_one();
-}
+void Notifier::Wake() { loop_.Wake(); }
 
-void Notifier::Sync() {
-  std::unique_lock lock(mu_);
-  const uint64_t target = passes_started_ + 1;
-  woken_ = true;
-  cv_.notify_one();
-  pass_cv_.wait(lock, [&] { return passes_done_ >= target || stopping_; });
-}
+void Notifier::Sync() { loop_.Sync(); }
 
 void Notifier::Reconfigure(NotifySettings settings, DeliverFn deliver) {
-  std::lock_guard lock(mu_);
-  settings_ = std::move(settings);
-  deliver_ = std::move(deliver);
-  woken_ = true;
-  cv_.notify_one();
-}
-
-void Notifier::Stop() {
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
-    cv_.notify_all();
-    pass_cv_.notify_all();
+    settings_ = std::move(settings);
+    deliver_ = std::move(deliver);
   }
-  if (thread_.joinable()) thread_.join();
+  loop_.Wake();
 }
+
+void Notifier::Stop() { loop_.Stop(); }
 
 NotifierStats Notifier::stats() const {
   std::lock_guard lock(mu_);
@@ -111,43 +95,26 @@ std::vector<std::vector<Notice>> Notifier::Group(std::vector<Notice> due) const 
   return groups;
 }
 
-void Notifier::Loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    woken_ = false;
-    ++passes_started_;
-    lock.unlock();
-    const TimeMs now = clock_.Now();
-    TimeMs wake_at = now + kMaxWaitMs;
-    auto due = store_.DueNotices(now, kBatch);
-    const size_t due_count = due.ok() ? due->size() : 0;
-    if (!due.ok()) {
-      log_->error("cannot read the notification outbox (retrying): {}", due.status().message());
-      wake_at = now + kStoreRetryMs;
-    } else {
-      bool store_ok = true;
-      for (const std::vector<Notice>& group : Group(std::move(*due))) {
-        {
-          std::lock_guard stop_lock(mu_);
-          if (stopping_) break;
-        }
-        store_ok = Handle(group, now) && store_ok;
-      }
-      auto pending = store_.PendingNotices();
-      if (pending.ok() && pending->first) wake_at = std::min(wake_at, *pending->first);
-      if (static_cast<int>(due_count) == kBatch) wake_at = now;  // more are due
-      // A notice the store could not update is due again at once: not in a tight loop.
-      if (!store_ok || !pending.ok()) wake_at = std::max(wake_at, now + kStoreRetryMs);
-    }
-    lock.lock();
-    ++passes_done_;
-    pass_cv_.notify_all();
-    if (stopping_ || woken_) continue;
-    const DurationMs wait = std::clamp<DurationMs>(wake_at - clock_.Now(), 0, kMaxWaitMs);
-    if (wait > 0) {
-      cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return woken_ || stopping_; });
-    }
+TimeMs Notifier::Pass() {
+  const TimeMs now = clock_.Now();
+  auto due = store_.DueNotices(now, kBatch);
+  if (!due.ok()) {
+    log_->error("cannot read the notification outbox (retrying): {}", due.status().message());
+    return now + kStoreRetryMs;
   }
+  const size_t due_count = due->size();
+  bool store_ok = true;
+  for (const std::vector<Notice>& group : Group(std::move(*due))) {
+    if (loop_.stopping()) break;
+    store_ok = Handle(group, now) && store_ok;
+  }
+  TimeMs wake_at = now + kMaxWaitMs;
+  auto pending = store_.PendingNotices();
+  if (pending.ok() && pending->first) wake_at = std::min(wake_at, *pending->first);
+  if (static_cast<int>(due_count) == kBatch) wake_at = now;  // more are due
+  // A notice the store could not update is due again at once: not in a tight loop.
+  if (!store_ok || !pending.ok()) wake_at = std::max(wake_at, now + kStoreRetryMs);
+  return wake_at;
 }
 
 bool Notifier::Handle(const std::vector<Notice>& group, TimeMs now) {

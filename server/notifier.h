@@ -1,19 +1,18 @@
 // Notifier: delivers the notices of the durable outbox, retrying failed deliveries.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include <spdlog/logger.h>
 
 #include "core/clock.h"
 #include "core/notify_config.h"
+#include "server/pass_loop.h"
 #include "server/store.h"
 
 namespace torque::server {
@@ -61,7 +60,8 @@ class Notifier {
   static constexpr int kBatch = 50;
 
  private:
-  void Loop();
+  // One pass over the due notices; returns when the next one is due.
+  TimeMs Pass();
   // The due notices in delivery groups: one notice each, except that more than
   // digest_after mails due for the same recipients form one group (one digest mail).
   std::vector<std::vector<Notice>> Group(std::vector<Notice> due) const;
@@ -84,17 +84,11 @@ class Notifier {
   std::shared_ptr<spdlog::logger> log_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable pass_cv_;
   NotifySettings settings_;
   DeliverFn deliver_;
   NotifierStats stats_;
   std::set<int64_t> unremoved_;  // delivered, but the store failed to remove them
-  bool woken_ = false;
-  bool stopping_ = false;
-  uint64_t passes_started_ = 0;
-  uint64_t passes_done_ = 0;
-  std::thread thread_;
+  PassLoop loop_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace torque::server

@@ -32,7 +32,11 @@ std::string When(std::optional<TimeMs> t) { return t ? FormatTimeUtc(*t) : "neve
 }  // namespace
 
 Scheduler::Scheduler(Store& store, const Clock& clock, SchedulerOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)), log_(MakeLogger("schedule")) {}
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      log_(MakeLogger("schedule")),
+      loop_(clock, kMaxWaitMs) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -53,8 +57,7 @@ Status Scheduler::Configure(const Config& config) {
   // A reload: a schedule that never fired starts now, not at the daemon's start.
   if (started_) {
     started_at_ = clock_.Now();
-    woken_ = true;
-    cv_.notify_one();
+    loop_.Wake();
   }
   return Status::Ok();
 }
@@ -65,36 +68,14 @@ void Scheduler::Start() {
     started_at_ = clock_.Now();
     started_ = true;
   }
-  thread_ = std::thread(&Scheduler::Loop, this);
+  loop_.Start([this] { return Pass(); });
 }
 
-void Scheduler::Wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_one();
-}
+void Scheduler::Wake() { loop_.Wake(); }
 
-void Scheduler::Sync() {
-  std::unique_lock lock(mu_);
-  if (!thread_.joinable()) return;
-  // A pass that begins after now ends when passes_done_ reaches this.
-  const uint64_t target = passes_started_ + 1;
-  woken_ = true;
-  cv_.notify_one();
-  pass_cv_.wait(lock, [&] { return passes_done_ >= target || stopping_; });
-}
+void Scheduler::Sync() { loop_.Sync(); }
 
-void Scheduler::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  pass_cv_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
+void Scheduler::Stop() { loop_.Stop(); }
 
 std::optional<TimeMs> Scheduler::NextFire(const std::string& type) const {
   std::lock_guard lock(mu_);
@@ -120,41 +101,31 @@ bool Scheduler::Load() {
   return true;
 }
 
-void Scheduler::Loop() {
+TimeMs Scheduler::Pass() {
   std::unique_lock lock(mu_);
-  while (!stopping_) {
-    woken_ = false;
-    ++passes_started_;
-    TimeMs wake_at = clock_.Now() + kMaxWaitMs;
-    if (!loaded_) {
-      lock.unlock();
-      const bool ok = Load();
-      lock.lock();
-      if (!ok) wake_at = clock_.Now() + kRetryMs;
+  TimeMs wake_at = clock_.Now() + kMaxWaitMs;
+  if (!loaded_) {
+    lock.unlock();
+    const bool ok = Load();
+    lock.lock();
+    if (!ok) wake_at = clock_.Now() + kRetryMs;
+  }
+  if (loaded_) {
+    // Copies: the store call runs without the lock, and Configure may replace entries_.
+    std::vector<std::pair<std::string, Entry>> due;
+    const TimeMs now = clock_.Now();
+    for (const auto& [name, e] : entries_) {
+      if (e.due && *e.due <= now && e.retry_at <= now) due.emplace_back(name, e);
     }
-    if (loaded_) {
-      // Copies: the store call runs without the lock, and Configure may replace entries_.
-      std::vector<std::pair<std::string, Entry>> due;
-      const TimeMs now = clock_.Now();
-      for (const auto& [name, e] : entries_) {
-        if (e.due && *e.due <= now && e.retry_at <= now) due.emplace_back(name, e);
-      }
-      lock.unlock();
-      for (auto& [name, e] : due) FireDue(name, std::move(e), now);
-      lock.lock();
-      for (const auto& [name, e] : entries_) {
-        if (!e.due) continue;
-        wake_at = std::min(wake_at, std::max(*e.due, e.retry_at));
-      }
-    }
-    ++passes_done_;
-    pass_cv_.notify_all();
-    if (stopping_ || woken_) continue;
-    const DurationMs wait = std::clamp<DurationMs>(wake_at - clock_.Now(), 0, kMaxWaitMs);
-    if (wait > 0) {
-      cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return woken_ || stopping_; });
+    lock.unlock();
+    for (auto& [name, e] : due) FireDue(name, std::move(e), now);
+    lock.lock();
+    for (const auto& [name, e] : entries_) {
+      if (!e.due) continue;
+      wake_at = std::min(wake_at, std::max(*e.due, e.retry_at));
     }
   }
+  return wake_at;
 }
 
 void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {

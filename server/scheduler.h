@@ -1,7 +1,6 @@
 // Scheduler: fires the periodic job types (the `schedule` key) by enqueueing jobs.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -9,7 +8,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <spdlog/logger.h>
 
@@ -17,6 +15,7 @@
 #include "core/config.h"
 #include "core/job.h"
 #include "core/schedule.h"
+#include "server/pass_loop.h"
 #include "server/store.h"
 
 namespace torque::server {
@@ -78,7 +77,8 @@ class Scheduler {
     TimeMs retry_at = 0;        // after a store error: not before this
   };
 
-  void Loop();
+  // One pass over the schedules; returns when the next one is due.
+  TimeMs Pass();
   // Loads the stored last fires; false (logged) on a store error.
   bool Load();
   // Handles a due entry `name`; called without mu_ held.
@@ -90,17 +90,11 @@ class Scheduler {
   std::shared_ptr<spdlog::logger> log_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;       // wakes Loop
-  std::condition_variable pass_cv_;  // a pass ended (for Sync)
   std::map<std::string, Entry> entries_;
   TimeMs started_at_ = 0;
   bool started_ = false;
   bool loaded_ = false;
-  bool woken_ = false;
-  bool stopping_ = false;
-  uint64_t passes_started_ = 0;
-  uint64_t passes_done_ = 0;
-  std::thread thread_;
+  PassLoop loop_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace torque::server
