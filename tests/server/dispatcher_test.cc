@@ -29,13 +29,13 @@ class DispatcherTest : public ::testing::Test {
     if (dispatcher_) dispatcher_->Stop(0);
   }
 
-  // Starts a dispatcher with one job type `t` using `handler`.
+  // Starts a dispatcher with one job type `t` using `handler`; `options` get the test's
+  // backoff and final-state recorder.
   void Start(std::shared_ptr<jobs::Handler> handler, JobTypeConfig type = {},
-             std::set<std::string> paused = {}) {
+             std::set<std::string> paused = {}, DispatcherOptions options = {}) {
     type.name = "t";
     Config config;
     config.types["t"] = type;
-    DispatcherOptions options;
     options.backoff = [](const JobTypeConfig&, int attempt) { return 1000LL * attempt; };
     options.on_final = [this](const Job& job) {
       std::lock_guard lock(mu_);
@@ -396,10 +396,7 @@ TEST_F(DispatcherTest, OutcomeAndItsNoticesAreStoredTogether) {
       [](jobs::JobContext&) { return jobs::RunResult::Failed("boom"); });
   std::atomic<int> woken{0};
   JobTypeConfig type;
-  type.name = "t";
   type.notify_fail = ParseNotifyRule("syslog:x").value().targets;
-  Config config;
-  config.types["t"] = type;
   DispatcherOptions options;
   options.make_notices = [](const JobTypeConfig& t, const Job& job, TimeMs now) {
     std::vector<Notice> out;
@@ -415,14 +412,7 @@ TEST_F(DispatcherTest, OutcomeAndItsNoticesAreStoredTogether) {
     return out;
   };
   options.on_notices = [&] { ++woken; };
-  options.on_final = [this](const Job& job) {
-    std::lock_guard lock(mu_);
-    finals_[job.id] = job;
-    cv_.notify_all();
-  };
-  dispatcher_ = std::make_unique<Dispatcher>(*store_, clock_, options);
-  dispatcher_->Configure(config, {{"t", handler}}, {});
-  dispatcher_->Start();
+  Start(handler, type, {}, options);
   JobId id = Submit("x");
   ASSERT_TRUE(WaitFinal(id));
   auto due = store_->DueNotices(clock_.Now(), 10).value();
