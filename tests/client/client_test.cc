@@ -22,49 +22,20 @@
 
 #include "client/cli.h"
 #include "core/line_reader.h"
+#include "tests/test_env.h"
 
 namespace torque::client {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Sets an environment variable for the life of the object, then restores it.
-class ScopedEnv {
+using torque::testing::ScopedEnv;
+class TempDir : public torque::testing::TempDir {
  public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
+  TempDir() : torque::testing::TempDir("torque-client-test") {}
 };
 
-// A temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/torque-client-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
 
- private:
-  std::string path_;
-};
 
 // A stand-in for torqued on a UNIX socket: one connection at a time, each request
 // line answered by `handler`. kHang means no answer; kClose closes the connection.

@@ -26,57 +26,22 @@
 #include "client/cli.h"
 #include "jobs/rtorrent/value.h"
 #include "tests/rtorrent/test_support.h"
+#include "tests/test_env.h"
 
 namespace torque::client {
 namespace {
 
 namespace fs = std::filesystem;
+
+using torque::testing::ScopedEnv;
+class TempDir : public torque::testing::TempDir {
+ public:
+  TempDir() : torque::testing::TempDir("torque-rt-test") {}
+};
 using rtorrent::Array;
 using rtorrent::Value;
 
-// Sets an environment variable for the life of the object, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-    tzset();
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-    tzset();
-  }
 
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
-
-// A temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/torque-rt-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ + "/" + name) << text;
-    return path_ + "/" + name;
-  }
-
- private:
-  std::string path_;
-};
 
 std::string Escape(const std::string& s) {
   std::string out;

@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "core/embedded.h"
+#include "tests/test_env.h"
 
 namespace torque {
 namespace {
+
+using torque::testing::ScopedEnv;
 
 namespace fs = std::filesystem;
 
@@ -57,20 +60,6 @@ int DefaultsLine(const std::string& line) {
   return 0;
 }
 
-// Sets (or with nullptr unsets) an environment variable for the scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    if (old) old_ = old;
-    value ? setenv(name, value, 1) : unsetenv(name);
-  }
-  ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // A fresh directory for config files, removed afterwards.
 class ConfigFileTest : public ::testing::Test {

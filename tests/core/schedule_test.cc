@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/scoped_tz.h"
+#include "tests/test_env.h"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>

@@ -14,9 +14,15 @@
 
 #include "core/words.h"
 #include "jobs/handler_registry.h"
+#include "tests/test_env.h"
 
 namespace torque::jobs {
 namespace {
+
+class TempDir : public torque::testing::TempDir {
+ public:
+  TempDir() : torque::testing::TempDir("torque-exec") {}
+};
 
 using Words = std::vector<std::string>;
 using Kind = RunResult::Kind;
@@ -48,18 +54,6 @@ class RecordingSink : public spdlog::sinks::base_sink<std::mutex> {
   std::condition_variable_any changed_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/torque-exec-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { [[maybe_unused]] int rc = std::system(("rm -rf " + QuoteWord(path_)).c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A type as the config loader would hand it over; setting N sits on torque.ini:N+2.
 JobTypeConfig Type(const std::vector<std::pair<std::string, std::string>>& settings,

@@ -22,6 +22,7 @@
 #include "jobs/rtorrent/value.h"
 #include "jobs/rtorrent/xmlrpc.h"
 #include "tests/rtorrent/test_support.h"
+#include "tests/test_env.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -376,23 +377,11 @@ TEST(EndpointTest, Errors) {
   EXPECT_TRUE(ParseEndpoint("/" + std::string(106, 'p'), "/home/u").ok());  // 107 bytes
 }
 
-// A temp dir removed at the end of the test (short, for socket paths).
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/rtt-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
 
- private:
-  std::string path_;
+// Short, for socket paths.
+class TempDir : public torque::testing::TempDir {
+ public:
+  TempDir() : torque::testing::TempDir("rtt") {}
 };
 
 TEST(RtorrentRcTest, Detection) {

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/scoped_tz.h"
+#include "tests/test_env.h"
 #include "tests/server/child_process.h"
 #include "tests/server/test_support.h"
 

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "jobs/handler.h"
+#include "tests/test_env.h"
 
 namespace torque::testing {
 
@@ -29,23 +30,6 @@ class FakeClock : public Clock {
   std::atomic<TimeMs> now_;
 };
 
-// A fresh directory under the system temp dir, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "torque-test-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Runs a script per call: each run calls `behaviour` (default: succeed with the
 // args). Records the order of runs and the most concurrent runs seen.
