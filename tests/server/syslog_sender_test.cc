@@ -12,6 +12,7 @@
 #include <boost/asio/read_until.hpp>
 #include <ctime>
 #include <regex>
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -41,10 +42,12 @@ std::string ReceiveOne(Socket& socket) {
   return buf;
 }
 
-// Every "Mmm dd hh:mm:ss" between `start` and now.
+// Every "Mmm dd hh:mm:ss" between `start` and now. Now comes from the precise clock the
+// sender reads: time() may lag it by a tick, just after a second begins.
 std::set<std::string> TimestampsSince(time_t start) {
   std::set<std::string> out;
-  for (time_t t = start; t <= time(nullptr); ++t) {
+  const time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  for (time_t t = start; t <= now; ++t) {
     struct tm tm {};
     localtime_r(&t, &tm);
     char buf[32];
