@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <exception>
-#include <iterator>
 #include <optional>
 #include <ostream>
-#include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "client/cli.h"
 #include "client/cli_args.h"
@@ -18,7 +14,9 @@
 #include "core/config.h"
 #include "core/words.h"
 #include "jobs/rtorrent/condition.h"
+#include "jobs/rtorrent/connector.h"
 #include "jobs/rtorrent/endpoint.h"
+#include "jobs/rtorrent/field_format.h"
 #include "jobs/rtorrent/query.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/sort.h"
@@ -28,8 +26,6 @@ namespace torque::client {
 namespace {
 
 using rtorrent::Field;
-using rtorrent::FieldId;
-using rtorrent::FieldValue;
 using rtorrent::MatcherType;
 
 // The order of the output when no --sort is given.
@@ -67,36 +63,6 @@ std::vector<std::string> SplitNames(const std::string& text) {
     }
   }
   return names;
-}
-
-// Text for one table cell: control characters would break the row.
-std::string Printable(std::string s) {
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-  }
-  return s;
-}
-
-std::string LocalMinute(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
-
-std::string Seconds(int64_t seconds) {
-  if (seconds < 60) return std::to_string(std::max<int64_t>(seconds, 0)) + "s";
-  return ShortDuration(seconds * 1000);
-}
-
-std::string Joined(const std::vector<std::string>& words, const char* separator) {
-  if (words.empty()) return "-";
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : separator) + w;
-  return out;
 }
 
 const char* MatcherName(MatcherType m) {
@@ -144,7 +110,7 @@ class RtCommand {
   std::optional<std::string> OutputFields(const rtorrent::Condition* condition,
                                           const rtorrent::SortOrder& sort);
   // Reads the config (for [rtorrent] timeout) and, unless --url gave `endpoint`, finds
-  // rTorrent: [rtorrent] url, else the listener [rtorrent] rtorrent_rc opens.
+  // rTorrent (rtorrent::LocateRtorrent).
   std::optional<Failure> Resolve(rtorrent::Endpoint& endpoint, rtorrent::ScgiOptions& scgi);
   Failure QueryFailure(const Status& status) const;
   void PrintTable(const std::vector<rtorrent::Item>& items) const;
@@ -319,25 +285,23 @@ std::optional<Failure> RtCommand::Resolve(rtorrent::Endpoint& endpoint,
   if (!url_.empty()) return std::nullopt;
 
   const std::string in_file = file ? *file : "a config file (-c FILE)";
-  std::string url = config->rtorrent.url;
-  if (url.empty()) {
-    const std::string& rc = config->rtorrent.rtorrent_rc;
-    auto found = rtorrent::ScgiUrlFromRtorrentRc(rc);
-    if (found.status().code() == Status::Code::kNotFound) {
-      const std::string ways = " (give --url, set url in the [rtorrent] section of " + in_file +
-                               ", or let [rtorrent] rtorrent_rc name an rtorrent.rc with "
-                               "network.scgi.open_local)";
-      return Failure{kExitConfig, "no rTorrent URL: " + found.status().message() + ways};
-    }
-    if (!found.ok()) return Failure{kExitConfig, found.status().message()};
-    url = *found;
+  auto located = rtorrent::LocateRtorrent(config->rtorrent);
+  if (located.ok()) {
+    endpoint = *located;
+    return std::nullopt;
   }
-  auto parsed = rtorrent::ParseEndpoint(url);
-  if (!parsed.ok()) {
-    return Failure{kExitConfig, "[rtorrent] url in " + in_file + ": " + parsed.status().message()};
+  const Status status = located.status();
+  if (status.code() == Status::Code::kNotFound) {
+    return Failure{kExitConfig, status.message() +
+                                    " (give --url, set url in the [rtorrent] section of " +
+                                    in_file +
+                                    ", or let [rtorrent] rtorrent_rc name an rtorrent.rc with "
+                                    "network.scgi.open_local)"};
   }
-  endpoint = *parsed;
-  return std::nullopt;
+  if (!config->rtorrent.url.empty()) {
+    return Failure{kExitConfig, "[rtorrent] url in " + in_file + ": " + status.message()};
+  }
+  return Failure{kExitConfig, status.message()};
 }
 
 Failure RtCommand::QueryFailure(const Status& status) const {
@@ -372,7 +336,7 @@ void RtCommand::PrintTable(const std::vector<rtorrent::Item>& items) const {
   Table table(std::move(header), std::move(numeric));
   for (const rtorrent::Item& item : items) {
     std::vector<std::string> row;
-    for (const Field& f : columns_) row.push_back(FormatFieldValue(f, item.Get(f)));
+    for (const Field& f : columns_) row.push_back(rtorrent::FormatFieldValue(f, item.Get(f)));
     table.Add(std::move(row));
   }
   table.Print(out_);
@@ -386,7 +350,7 @@ void RtCommand::PrintJson(const std::vector<rtorrent::Item>& items) const {
   const char* separator = "[";
   for (const rtorrent::Item& item : items) {
     nlohmann::ordered_json object = nlohmann::ordered_json::object();
-    for (const Field& f : columns_) object[f.name] = FieldValueJson(item.Get(f));
+    for (const Field& f : columns_) object[f.name] = rtorrent::FieldValueJson(item.Get(f));
     out_ << separator << object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     separator = ",\n";
   }
@@ -415,76 +379,6 @@ void RtCommand::HelpFields() const {
 }
 
 }  // namespace
-
-std::string HumanSize(int64_t bytes) {
-  if (bytes > -1024 && bytes < 1024) return std::to_string(bytes) + " B";
-  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(bytes) / 1024;
-  size_t unit = 0;
-  while ((v >= 1024 || v <= -1024) && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-  return buf;
-}
-
-std::string FormatFieldValue(const rtorrent::Field& field, const FieldValue& value) {
-  if (const auto* b = std::get_if<bool>(&value)) return *b ? "yes" : "no";
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    return Printable(field.id == FieldId::kHash ? Upper(*s) : *s);
-  }
-  if (const auto* words = std::get_if<std::vector<std::string>>(&value)) {
-    return Printable(Joined(*words, ","));
-  }
-  if (const auto* files = std::get_if<std::vector<rtorrent::FileInfo>>(&value)) {
-    std::vector<std::string> paths;
-    for (const auto& f : *files) paths.push_back(f.path);
-    return Printable(Joined(paths, ", "));
-  }
-  if (const auto* d = std::get_if<double>(&value)) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", field.id == FieldId::kDone ? 1 : 2, *d);
-    return buf;
-  }
-  if (const auto* i = std::get_if<int64_t>(&value)) {
-    switch (field.matcher) {
-      case MatcherType::kByteSize: {
-        const bool rate = field.id == FieldId::kDown || field.id == FieldId::kUp;
-        return HumanSize(*i) + (rate ? "/s" : "");
-      }
-      case MatcherType::kTime:
-      case MatcherType::kTimeNotNull:
-        return LocalMinute(*i);
-      case MatcherType::kDuration:
-        return Seconds(*i);
-      case MatcherType::kBool:
-        return *i ? "yes" : "no";
-      default:
-        return std::to_string(*i);
-    }
-  }
-  return "-";
-}
-
-nlohmann::ordered_json FieldValueJson(const FieldValue& value) {
-  using nlohmann::ordered_json;
-  return std::visit(
-      [](const auto& v) -> ordered_json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return nullptr;
-        } else if constexpr (std::is_same_v<T, std::vector<rtorrent::FileInfo>>) {
-          ordered_json files = ordered_json::array();
-          for (const auto& f : v) files.push_back({{"path", f.path}, {"size", f.size}});
-          return files;
-        } else {
-          return v;
-        }
-      },
-      value);
-}
 
 int RunRt(const std::vector<std::string>& args, const RtGlobals& globals, std::ostream& out,
           std::ostream& err) {

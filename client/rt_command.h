@@ -2,14 +2,9 @@
 // of the rtcontrol language, shown as an aligned table or as JSON.
 #pragma once
 
-#include <cstdint>
 #include <iosfwd>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "jobs/rtorrent/fields.h"
-#include "jobs/rtorrent/item.h"
 
 namespace torque::client {
 
@@ -35,18 +30,5 @@ struct RtGlobals {
 // when no rTorrent URL is found or the config cannot be used. Never throws.
 int RunRt(const std::vector<std::string>& args, const RtGlobals& globals, std::ostream& out,
           std::ostream& err);
-
-// A field's value as a table cell: yes/no; sizes as "1.5 GiB" (rates "/s"); times as local
-// "YYYY-MM-DD HH:MM" ("-" for 0); durations "45s", "5m3s", "3d4h" ("-" when unknown);
-// ratio with 2 decimals, done with 1; sets comma-joined ("-" when empty); file paths
-// comma-joined; hash upper-case; control characters in text as '?'.
-std::string FormatFieldValue(const rtorrent::Field& field, const rtorrent::FieldValue& value);
-
-// A field's raw value as JSON: booleans, numbers (bytes, unix seconds), strings, arrays of
-// words, files as [{"path", "size"}], null for an unknown duration.
-nlohmann::ordered_json FieldValueJson(const rtorrent::FieldValue& value);
-
-// "0 B", "1023 B", "1.0 KiB", "1.5 GiB" (powers of 1024, one decimal).
-std::string HumanSize(int64_t bytes);
 
 }  // namespace torque::client

@@ -1,8 +1,11 @@
 #include "jobs/rtorrent/condition.h"
 
 #include <algorithm>
+#include <map>
+#include <variant>
 
 #include "jobs/rtorrent/condition_node.h"
+#include "jobs/rtorrent/field_format.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -64,30 +67,43 @@ std::string Word(const Node& node) {
   return Quote(WordField(node).name + "=" + values);
 }
 
-std::string Body(const Node& node);
+// How a node's words are shown: canonical ("name=foo*") or as the user wrote them ("foo*").
+enum class Words { kCanonical, kWritten };
+
+bool IsShownAsWord(const Node& node, Words words) {
+  return words == Words::kCanonical ? node.IsWord() : node.IsWrittenWord();
+}
+
+std::string ShownWord(const Node& node, Words words) {
+  return words == Words::kCanonical ? Word(node) : Quote(node.source);
+}
+
+std::string Body(const Node& node, Words words);
 
 // A node as one member of an AND or OR sequence: a word, or a bracketed group.
-std::string Member(const Node& node) {
-  return node.IsWord() ? Word(node) : "[ " + Body(node) + " ]";
+std::string Member(const Node& node, Words words) {
+  return IsShownAsWord(node, words) ? ShownWord(node, words) : "[ " + Body(node, words) + " ]";
 }
 
 // A node as the content of a group (or of the whole condition).
-std::string Body(const Node& node) {
-  if (node.IsWord()) return Word(node);
+std::string Body(const Node& node, Words words) {
+  if (IsShownAsWord(node, words)) return ShownWord(node, words);
   std::string out;
   switch (node.kind) {
     case Node::Kind::kAnd:
-      for (const auto& child : node.children) out += (out.empty() ? "" : " ") + Member(child);
+      for (const auto& child : node.children) {
+        out += (out.empty() ? "" : " ") + Member(child, words);
+      }
       return out;
     case Node::Kind::kOr:
       for (const auto& child : node.children) {
         if (!out.empty()) out += " OR ";
-        out += child.kind == Node::Kind::kAnd ? Body(child) : Member(child);
+        out += child.kind == Node::Kind::kAnd ? Body(child, words) : Member(child, words);
       }
       return out;
     case Node::Kind::kNot: {
       const Node& inner = node.children.front();
-      return "NOT " + (inner.kind == Node::Kind::kNot ? Member(inner) : Body(inner));
+      return "NOT " + (inner.kind == Node::Kind::kNot ? Member(inner, words) : Body(inner, words));
     }
     case Node::Kind::kTerm:
       break;
@@ -95,10 +111,51 @@ std::string Body(const Node& node) {
   return out;
 }
 
+// The clause that makes `node` fail for `item`: in an AND the first failing member,
+// recursively; any other node is its own clause.
+const Node& FailingClause(const Node& node, const Item& item, TimeSec now) {
+  if (node.kind == Node::Kind::kAnd) {
+    for (const Node& child : node.children) {
+      if (!Eval(child, item, now)) return FailingClause(child, item, now);
+    }
+  }
+  return node;
+}
+
+void CollectFields(const Node& node, std::map<std::string, Field>& fields) {
+  if (node.term) fields.emplace(node.term->field().name, node.term->field());
+  for (const Node& child : node.children) CollectFields(child, fields);
+}
+
+// "name='foo bar'", "message=''", "prio=0": a field and its value as FormatFieldValue shows it.
+std::string FieldAndValue(const Field& field, const Item& item) {
+  const FieldValue value = item.Get(field);
+  std::string text = FormatFieldValue(field, value);
+  if (std::holds_alternative<std::string>(value) &&
+      (text.empty() || text.find(' ') != std::string::npos)) {
+    text = "'" + text + "'";
+  }
+  return field.name + "=" + text;
+}
+
 }  // namespace
 
 bool Condition::Match(const Item& item, TimeSec now) const { return Eval(*root_, item, now); }
 
-std::string Condition::ToString() const { return Body(*root_); }
+std::string Condition::ToString() const { return Body(*root_, Words::kCanonical); }
+
+std::string Condition::Explain(const Item& item, TimeSec now) const {
+  if (Eval(*root_, item, now)) return "";
+  const Node& clause = FailingClause(*root_, item, now);
+  std::string out =
+      &clause == root_.get() ? Body(clause, Words::kWritten) : Member(clause, Words::kWritten);
+  std::map<std::string, Field> fields;
+  CollectFields(clause, fields);
+  std::string values;
+  for (const auto& [name, field] : fields) {
+    values += (values.empty() ? "" : ", ") + FieldAndValue(field, item);
+  }
+  return out + " (" + values + ")";
+}
 
 }  // namespace torque::rtorrent

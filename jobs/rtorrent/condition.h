@@ -36,6 +36,13 @@ class Condition {
   // measured back from `now`. AND and OR stop at the first term that decides.
   bool Match(const Item& item, TimeSec now) const;
 
+  // Why `item` does not match: "" when Match(item, now) is true, else the clause that fails
+  // (in an AND the first failing member, recursively; an OR or NOT group as a whole, in
+  // brackets unless it is the whole condition), words as written, then the values of the
+  // fields it reads, sorted by name (FormatFieldValue; text empty or with blanks in single
+  // quotes), e.g. "prio>0 (prio=0)", "[ prio>2 OR tagged=x ] (prio=1, tagged=-)".
+  std::string Explain(const Item& item, TimeSec now) const;
+
   // The names of the fields the condition reads, sorted, each once: a query fetches
   // exactly these (Projection::Add).
   const std::vector<std::string>& Fields() const { return fields_; }

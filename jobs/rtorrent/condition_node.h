@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "jobs/rtorrent/matcher.h"
@@ -15,6 +16,9 @@ struct ConditionNode {
   bool comma_list = false;  // kOr built from one term's "a,b,!c" value list
   std::vector<ConditionNode> children;
   std::shared_ptr<const TermMatcher> term;  // kTerm
+  // The word as written (after shlex unquoting) on the node the parser made of it: a term, a
+  // term negated by '!' or a comma list. Empty on every other node ("" is also a word).
+  std::string source;
 
   // A negated term as written "field=!value".
   bool IsNegatedTerm() const {
@@ -22,6 +26,10 @@ struct ConditionNode {
   }
   // A term, a negated term or a value list: printed as one word.
   bool IsWord() const { return kind == Kind::kTerm || IsNegatedTerm() || comma_list; }
+  // A word as the user wrote it: as IsWord, except that "[ NOT a ]" is a group.
+  bool IsWrittenWord() const {
+    return kind == Kind::kTerm || comma_list || (IsNegatedTerm() && !source.empty());
+  }
 };
 
 }  // namespace torque::rtorrent

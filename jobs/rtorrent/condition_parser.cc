@@ -281,9 +281,13 @@ Result<Node> Parser::ParseTerm(const Token& token) {
     if (end == std::string::npos) break;
     i = end + 1;
   }
-  if (elements.size() == 1) return std::move(elements.front());
+  if (elements.size() == 1) {
+    elements.front().source = s;
+    return std::move(elements.front());
+  }
   Node list = Combine(Node::Kind::kOr, std::move(elements));
   list.comma_list = true;
+  list.source = s;
   return list;
 }
 

@@ -142,13 +142,19 @@ Item::Item(std::shared_ptr<const Projection> projection, Array row,
     histogram_ = ParseKindCache(Str(kKindCacheCommand));
     if (!histogram_ && files_) ComputeKindFromFiles();
   }
+}
+
+std::vector<PendingCall> Item::PendingWrites() const {
+  std::vector<PendingCall> writes;
+  if (!kind_cache_.empty()) writes.push_back({"d.custom.set", Array{hash_, "kind", kind_cache_}});
   if (projection_->Has(kAliasCacheCommand) && projection_->Has(kTrackersCommand) &&
       Str(kAliasCacheCommand).empty()) {
-    const std::string tracker = Tracker();
+    std::string tracker = Tracker();
     if (!tracker.empty()) {
-      writes_.push_back({"d.custom.set", Array{hash_, "m_alias", tracker}});
+      writes.push_back({"d.custom.set", Array{hash_, "m_alias", std::move(tracker)}});
     }
   }
+  return writes;
 }
 
 bool Item::NeedsFiles() const { return wants_kind_ && !histogram_ && !files_; }
@@ -170,8 +176,7 @@ Status Item::SetFiles(const Value& answer) {
 
 void Item::ComputeKindFromFiles() {
   histogram_ = KindHistogramOf(*files_);
-  const std::string cache = FormatKindCache(*histogram_);
-  if (!cache.empty()) writes_.push_back({"d.custom.set", Array{hash_, "kind", cache}});
+  kind_cache_ = FormatKindCache(*histogram_);
 }
 
 const Value& Item::Column(std::string_view command) const {

@@ -63,9 +63,9 @@ class Item {
   Status SetFiles(const Value& answer);
 
   // The cache write-backs this item wants (d.custom.set hash kind "80%_mkv ...",
-  // d.custom.set hash m_alias <tracker URL>), each at most once, for the engine to send in
-  // one batch. Known right after construction or SetFiles.
-  const std::vector<PendingCall>& PendingWrites() const { return writes_; }
+  // d.custom.set hash m_alias <tracker URL>), for the engine to send in one batch. Made on
+  // each call (most items' are never asked for); they change only with SetFiles.
+  std::vector<PendingCall> PendingWrites() const;
 
  private:
   const Value& Column(std::string_view command) const;
@@ -85,7 +85,7 @@ class Item {
   std::optional<std::vector<FileInfo>> files_;  // from the row or SetFiles
   std::optional<KindHistogram> histogram_;      // from the cache or the files
   bool wants_kind_ = false;
-  std::vector<PendingCall> writes_;
+  std::string kind_cache_;  // computed from the files, to write back; "" for none
 };
 
 }  // namespace torque::rtorrent

@@ -2,29 +2,40 @@
 
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace torque::rtorrent {
 namespace {
 
-// A row list from a d.multicall-style answer: a list of lists.
-Result<std::vector<Array>> Rows(const Value& answer, size_t columns) {
-  if (!answer.IsArray()) return Status::IoError("rTorrent answered a multicall with no list");
+// A row list from a d.multicall-style answer (a list of lists), moved out of it.
+Result<std::vector<Array>> Rows(Value& answer, size_t columns) {
+  Array* list = std::get_if<Array>(&answer.v);
+  if (!list) return Status::IoError("rTorrent answered a multicall with no list");
   std::vector<Array> rows;
-  rows.reserve(answer.AsArray().size());
-  for (const Value& row : answer.AsArray()) {
-    if (!row.IsArray() || row.AsArray().size() != columns) {
+  rows.reserve(list->size());
+  for (Value& row : *list) {
+    Array* values = std::get_if<Array>(&row.v);
+    if (!values || values->size() != columns) {
       return Status::IoError("rTorrent answered a multicall row with the wrong shape");
     }
-    rows.push_back(row.AsArray());
+    rows.push_back(std::move(*values));
   }
   return rows;
 }
 
 }  // namespace
 
-Result<QueryResult> Query(RtorrentClient& client, const Condition* condition,
-                          const SortOrder* sort, const QueryOptions& options) {
+std::vector<MethodCall> CacheWrites(const std::vector<Item>& items) {
+  std::vector<MethodCall> writes;
+  for (const Item& item : items) {
+    for (MethodCall& w : item.PendingWrites()) writes.push_back(std::move(w));
+  }
+  return writes;
+}
+
+Result<FetchResult> FetchItems(RtorrentClient& client, const Condition* filter,
+                               const FetchOptions& options) {
   auto context = std::make_shared<ItemContext>();
   context->now = options.now ? options.now : static_cast<TimeSec>(std::time(nullptr));
   context->aliases = options.aliases;
@@ -33,23 +44,17 @@ Result<QueryResult> Query(RtorrentClient& client, const Condition* condition,
   for (const char* always : {"hash", "name"}) {
     if (Status s = projection->Add(always); !s.ok()) return s;
   }
-  std::vector<std::string> names = options.extra_fields;
-  if (condition) names.insert(names.end(), condition->Fields().begin(), condition->Fields().end());
-  if (sort) {
-    std::vector<std::string> sorted = sort->Fields();
-    names.insert(names.end(), sorted.begin(), sorted.end());
-  }
-  for (const std::string& name : names) {
+  for (const std::string& name : options.fields) {
     if (Status s = projection->Add(name); !s.ok()) return s;
   }
 
-  QueryResult out;
-  std::optional<std::string> filter;
-  if (condition && options.prefilter) filter = condition->RtorrentPrefilter(context->now);
+  FetchResult out;
+  std::optional<std::string> expression;
+  if (filter && options.prefilter) expression = filter->RtorrentPrefilter(context->now);
   Result<std::vector<Array>> rows = std::vector<Array>();
-  if (filter) {
-    out.prefilter = *filter;
-    Array params = {Value(""), Value(options.view), Value(*filter)};
+  if (expression) {
+    out.prefilter = *expression;
+    Array params = {Value(""), Value(options.view), Value(*expression)};
     for (const std::string& c : projection->commands()) params.emplace_back(c);
     ++out.round_trips;
     auto answer = client.rpc().Call("d.multicall.filtered", params);
@@ -62,14 +67,13 @@ Result<QueryResult> Query(RtorrentClient& client, const Condition* condition,
   if (!rows.ok()) return rows.status();
   out.fetched = static_cast<int64_t>(rows->size());
 
-  std::vector<Item> items;
-  items.reserve(rows->size());
-  for (Array& row : *rows) items.emplace_back(projection, std::move(row), context);
+  out.items.reserve(rows->size());
+  for (Array& row : *rows) out.items.emplace_back(projection, std::move(row), context);
 
   // Items whose kind cache is missing: all their file lists in one request.
   std::vector<MethodCall> file_calls;
   std::vector<Item*> need_files;
-  for (Item& item : items) {
+  for (Item& item : out.items) {
     if (!item.NeedsFiles()) continue;
     file_calls.push_back(item.FilesCall());
     need_files.push_back(&item);
@@ -84,15 +88,36 @@ Result<QueryResult> Query(RtorrentClient& client, const Condition* condition,
     }
   }
 
+  return out;
+}
+
+Result<QueryResult> Query(RtorrentClient& client, const Condition* condition,
+                          const SortOrder* sort, const QueryOptions& options) {
+  FetchOptions fetch;
+  fetch.view = options.view;
+  fetch.prefilter = options.prefilter;
+  fetch.fields = options.extra_fields;
+  if (condition) {
+    fetch.fields.insert(fetch.fields.end(), condition->Fields().begin(), condition->Fields().end());
+  }
+  if (sort) {
+    std::vector<std::string> sorted = sort->Fields();
+    fetch.fields.insert(fetch.fields.end(), sorted.begin(), sorted.end());
+  }
+  fetch.aliases = options.aliases;
+  fetch.now = options.now ? options.now : static_cast<TimeSec>(std::time(nullptr));
+  Result<FetchResult> fetched = FetchItems(client, condition, fetch);
+  if (!fetched.ok()) return fetched.status();
+
+  QueryResult out;
+  out.fetched = fetched->fetched;
+  out.round_trips = fetched->round_trips;
+  out.prefilter = std::move(fetched->prefilter);
   // Cache write-backs of every fetched item (matching or not: the next query profits).
   std::vector<MethodCall> writes;
-  if (options.write_caches) {
-    for (const Item& item : items) {
-      writes.insert(writes.end(), item.PendingWrites().begin(), item.PendingWrites().end());
-    }
-  }
-  for (Item& item : items) {
-    if (!condition || condition->Match(item, context->now)) out.items.push_back(std::move(item));
+  if (options.write_caches) writes = CacheWrites(fetched->items);
+  for (Item& item : fetched->items) {
+    if (!condition || condition->Match(item, fetch.now)) out.items.push_back(std::move(item));
   }
   if (!writes.empty()) {
     ++out.round_trips;

@@ -35,8 +35,43 @@ struct QueryResult {
   std::string prefilter;    // the d.multicall.filtered expression used, "" for none
 };
 
-// Round trips: one d.multicall2 (or d.multicall.filtered) for every field the condition,
-// the sort and `extra_fields` need; one system.multicall for the file lists of items
+// What FetchItems fetches.
+struct FetchOptions {
+  std::string view = "main";
+  // Let rTorrent drop items that cannot match `filter` first (d.multicall.filtered), when
+  // it has a translatable part.
+  bool prefilter = true;
+  // The fields to fetch; hash and name always come first.
+  std::vector<std::string> fields;
+  AliasConfig aliases;
+  TimeSec now = 0;  // the items' time (and the pre-filter's); 0: the current time
+};
+
+// The fetched items and what it cost.
+struct FetchResult {
+  std::vector<Item> items;  // every row rTorrent returned, in its order, unfiltered here
+  int64_t fetched = 0;      // rows rTorrent returned (after its pre-filter)
+  int round_trips = 0;      // XMLRPC requests made
+  std::string prefilter;    // the d.multicall.filtered expression used, "" for none
+};
+
+// The cache write-backs `items` want (each Item::PendingWrites), for the caller to send in
+// one system.multicall (RtorrentClient::SystemMultiCall), or not.
+std::vector<MethodCall> CacheWrites(const std::vector<Item>& items);
+
+// The items of `options.view` with `options.fields`: one d.multicall2 (one
+// d.multicall.filtered when `filter`'s pre-filter is used), then, when a kind field is
+// fetched, one system.multicall for the file lists of items whose kind cache is missing.
+// `filter` (may be null) only drives rTorrent's pre-filter: the caller matches. Sends no
+// cache write-back. Failure: kInvalidArgument for an unknown field (before any request),
+// else the Rpc's Status (kIoError for an answer of the wrong shape). Thread-safe when the
+// Rpc is.
+Result<FetchResult> FetchItems(RtorrentClient& client, const Condition* filter,
+                               const FetchOptions& options);
+
+// FetchItems of every field `extra_fields`, the condition and the sort need, then the
+// match, the write-backs and the sort. Round trips: one d.multicall2 (or
+// d.multicall.filtered); one system.multicall for the file lists of items
 // whose kind cache is empty, when a kind field is asked for; one system.multicall for
 // cache write-backs. A failed write-back is ignored (the cache is only a cache).
 // `condition` null: every item; `sort` null: rTorrent's order.

@@ -69,16 +69,17 @@ Result<std::vector<Array>> RtorrentClient::MultiCall2(const std::string& view,
   }
   Result<Value> result = rpc_.Call("d.multicall2", params);
   if (!result.ok()) return result.status();
-  if (!result->IsArray()) return Status::IoError("d.multicall2 answered a non-list");
+  Array* list = std::get_if<Array>(&result->v);
+  if (!list) return Status::IoError("d.multicall2 answered a non-list");
   std::vector<Array> rows;
-  rows.reserve(result->AsArray().size());
-  for (const Value& row : result->AsArray()) {
+  rows.reserve(list->size());
+  for (Value& row : *list) {  // moved: a 10 000-item answer is large
     if (!row.IsArray() || row.AsArray().size() != commands.size()) {
       return Status::IoError("d.multicall2 answered a row of " +
                              std::to_string(row.AsArray().size()) + " values for " +
                              std::to_string(commands.size()) + " commands");
     }
-    rows.push_back(row.AsArray());
+    rows.push_back(std::move(std::get<Array>(row.v)));
   }
   return rows;
 }

@@ -23,7 +23,7 @@ class Rpc {
   virtual ~Rpc() = default;
 
   // The result of `method` with `params`. Failure: a fault (Fault::ToStatus; FaultOf
-  // reads it back) or the transport's kUnavailable, kTimeout or kIoError.
+  // reads it back) or the transport's kUnavailable, kTimeout, kCancelled or kIoError.
   // Implementations are thread-safe.
   virtual Result<Value> Call(const std::string& method, const Array& params) = 0;
 };

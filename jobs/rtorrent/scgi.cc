@@ -1,12 +1,15 @@
 #include "jobs/rtorrent/scgi.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -36,6 +39,10 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
+Status Cancelled(const Endpoint& endpoint) {
+  return Status::Cancelled("call to rTorrent at " + endpoint.ToString() + " cancelled");
+}
+
 // One exchange over a connected-to-be socket of `Protocol`; run on a private io_context.
 template <typename Protocol>
 class Exchange {
@@ -44,29 +51,67 @@ class Exchange {
            std::string request)
       : socket_(io),
         timer_(io),
+        cancel_watch_(io),
         endpoint_(endpoint),
         options_(options),
         request_(std::move(request)) {}
+  // The eventfd belongs to the CancelSignal: never closed here.
+  ~Exchange() { ReleaseCancelWatch(); }
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
 
   // Connects to the first reachable of `targets`, writes, reads to EOF. Call io.run() after.
   template <typename Targets>
   void Start(const Targets& targets) {
-    if (options_.timeout <= 0) return Connect(targets);
-    timer_.expires_after(std::chrono::milliseconds(options_.timeout));
-    timer_.async_wait([this](const error_code& ec) {
-      if (ec || done_) return;
-      timed_out_ = true;
-      error_code ignored;
-      socket_.close(ignored);
-    });
+    if (options_.cancel && options_.cancel->raised()) {
+      cancelled_ = true;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> end;
+    if (options_.timeout > 0) {
+      end = now + std::chrono::milliseconds(options_.timeout);
+      allowed_ms_ = options_.timeout;
+    }
+    if (options_.deadline && (!end || *options_.deadline < *end)) {
+      end = *options_.deadline;
+      allowed_ms_ = std::max<DurationMs>(
+          0, std::chrono::round<std::chrono::milliseconds>(*end - now).count());
+    }
+    if (end) {
+      if (*end <= now) {
+        timed_out_ = true;
+        return;
+      }
+      timer_.expires_at(*end);
+      timer_.async_wait([this](const error_code& ec) {
+        if (ec || done_ || cancelled_) return;
+        timed_out_ = true;
+        error_code ignored;
+        socket_.close(ignored);
+      });
+    }
+    if (options_.cancel && options_.cancel->fd() >= 0) {  // without an eventfd: checked above
+      error_code ec;
+      cancel_watch_.assign(options_.cancel->fd(), ec);
+      if (ec) return Finish(Status::Internal("cannot watch the cancel signal: " + ec.message()));
+      cancel_watch_.async_wait(asio::posix::stream_descriptor::wait_read,
+                               [this](const error_code& wec) {
+                                 if (wec || done_ || timed_out_) return;
+                                 cancelled_ = true;
+                                 error_code ignored;
+                                 socket_.close(ignored);
+                               });
+    }
     Connect(targets);
   }
 
   // The response bytes, or why there are none.
   Result<std::string> Outcome() {
+    if (cancelled_) return Cancelled(endpoint_);
     if (timed_out_) {
       return Status::Timeout("rTorrent at " + endpoint_.ToString() + " did not answer within " +
-                             std::to_string(options_.timeout) + " ms");
+                             std::to_string(allowed_ms_) + " ms");
     }
     if (failure_) return *failure_;
     return std::move(response_);
@@ -110,6 +155,7 @@ class Exchange {
                                         std::to_string(options_.max_response_bytes) + " bytes"));
         }
         response_.append(chunk_.data(), n);
+        if (!reserved_) Reserve();
       }
       if (ec == asio::error::eof) return Finish(std::nullopt);
       if (ec) {
@@ -122,26 +168,61 @@ class Exchange {
 
   void Finish(std::optional<Status> failure) {
     done_ = true;
-    if (!timed_out_) failure_ = std::move(failure);
+    if (!timed_out_ && !cancelled_) failure_ = std::move(failure);
     error_code ignored;
     timer_.cancel();
     socket_.close(ignored);
+    ReleaseCancelWatch();
+  }
+
+  // Stops watching the eventfd (a pending wait ends with operation_aborted) without closing it.
+  void ReleaseCancelWatch() {
+    if (cancel_watch_.is_open()) (void)cancel_watch_.release();
   }
 
   typename Protocol::socket socket_;
   asio::steady_timer timer_;
+  asio::posix::stream_descriptor cancel_watch_;  // options_.cancel's eventfd
   const Endpoint& endpoint_;
   const ScgiOptions& options_;
   std::string request_;
   std::array<char, kReadChunk> chunk_{};
+  // Once the headers are in, makes room for the whole answer when they say how long it is
+  // (a 6 MB answer would otherwise be copied about seven times while it grows).
+  void Reserve() {
+    const size_t end = response_.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      reserved_ = response_.size() > 4096;  // no headers in sight: do not keep looking
+      return;
+    }
+    reserved_ = true;
+    std::string_view headers(response_.data(), end);
+    for (std::string_view name : {"Content-Length:", "content-length:", "CONTENT-LENGTH:"}) {
+      const size_t at = headers.find(name);
+      if (at == std::string_view::npos) continue;
+      const char* first = headers.data() + at + name.size();
+      while (first < headers.data() + headers.size() && *first == ' ') ++first;
+      size_t length = 0;
+      std::from_chars(first, headers.data() + headers.size(), length);
+      if (length > 0 && end + 4 + length <= options_.max_response_bytes) {
+        response_.reserve(end + 4 + length);
+      }
+      return;
+    }
+  }
+
   std::string response_;
+  bool reserved_ = false;
   std::optional<Status> failure_;
+  DurationMs allowed_ms_ = 0;  // the time the exchange had, for the timeout message
   bool timed_out_ = false;
+  bool cancelled_ = false;
   bool done_ = false;
 };
 
 Result<std::string> RawExchange(const Endpoint& endpoint, std::string request,
                                 const ScgiOptions& options) {
+  if (options.cancel && options.cancel->raised()) return Cancelled(endpoint);
   asio::io_context io;
   if (endpoint.IsUnix()) {
     Exchange<asio::local::stream_protocol> exchange(io, endpoint, options, std::move(request));
@@ -158,7 +239,7 @@ Result<std::string> RawExchange(const Endpoint& endpoint, std::string request,
     std::array<asio::ip::tcp::endpoint, 1> targets{asio::ip::tcp::endpoint(address, endpoint.port)};
     exchange.Start(targets);
   } else {
-    // A host name: getaddrinfo cannot be interrupted, so the deadline starts after it.
+    // A host name: getaddrinfo cannot be interrupted, so the timeout starts after it.
     asio::ip::tcp::resolver resolver(io);
     auto targets = resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
     if (ec) {
@@ -187,7 +268,10 @@ std::string ScgiFrame(std::string_view body) {
   return out;
 }
 
-Result<std::string> ScgiUnframe(std::string_view response) {
+namespace {
+
+// Where the body of an SCGI response starts, after checking its headers (see ScgiUnframe).
+Result<size_t> BodyOffset(std::string_view response) {
   if (response.empty()) return Status::IoError("empty SCGI response");
   size_t end = response.find("\r\n\r\n");
   if (end == std::string_view::npos) {
@@ -222,7 +306,15 @@ Result<std::string> ScgiUnframe(std::string_view response) {
       }
     }
   }
-  return std::string(body);
+  return end + 4;
+}
+
+}  // namespace
+
+Result<std::string> ScgiUnframe(std::string_view response) {
+  Result<size_t> offset = BodyOffset(response);
+  if (!offset.ok()) return offset.status();
+  return std::string(response.substr(*offset));
 }
 
 Result<std::string> ScgiExchange(const Endpoint& endpoint, std::string_view body,
@@ -233,12 +325,13 @@ Result<std::string> ScgiExchange(const Endpoint& endpoint, std::string_view body
     return Status::IoError("rTorrent at " + endpoint.ToString() +
                            " closed the connection without an answer");
   }
-  Result<std::string> unframed = ScgiUnframe(*raw);
-  if (!unframed.ok()) {
+  Result<size_t> offset = BodyOffset(*raw);
+  if (!offset.ok()) {
     return Status::IoError("bad answer from rTorrent at " + endpoint.ToString() + ": " +
-                           unframed.status().message());
+                           offset.status().message());
   }
-  return unframed;
+  raw->erase(0, *offset);  // in place: a d.multicall2 answer can be megabytes
+  return raw;
 }
 
 }  // namespace torque::rtorrent

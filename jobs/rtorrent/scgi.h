@@ -1,10 +1,13 @@
 // SCGI: the framing rTorrent's XMLRPC listener speaks, and one request/response exchange.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/cancel_signal.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "jobs/rtorrent/endpoint.h"
@@ -15,6 +18,10 @@ namespace torque::rtorrent {
 struct ScgiOptions {
   DurationMs timeout = 30000;                    // connect + write + read; 0: none
   size_t max_response_bytes = 64 * 1024 * 1024;  // headers and body
+  // Raised (by another thread): the exchange ends at once. Not owned; outlives the call.
+  const CancelSignal* cancel = nullptr;
+  // The exchange ends at this time if `timeout` does not end it earlier.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // A request with `body` (an XMLRPC methodCall): the netstring
@@ -30,8 +37,12 @@ Result<std::string> ScgiUnframe(std::string_view response);
 
 // Sends one framed request to `endpoint` on a new connection, reads the response to EOF
 // and unframes it. Failure: kUnavailable "cannot connect to rTorrent at <url>: <reason>";
-// kTimeout when the whole exchange exceeds options.timeout; kIoError when the connection
-// breaks, the response exceeds options.max_response_bytes or is not SCGI. Thread-safe
+// kTimeout "rTorrent at <url> did not answer within <N> ms" at options.timeout or
+// options.deadline, whichever comes first (N: the time that allowed); kCancelled "call to
+// rTorrent at <url> cancelled" within milliseconds of options.cancel being raised, at once
+// (without connecting) when it already is; kIoError when the connection breaks, the
+// response exceeds options.max_response_bytes or is not SCGI. A host name's lookup cannot
+// be interrupted: the timeout starts after it, a cancel is seen after it. Thread-safe
 // (each call has its own connection and event loop).
 Result<std::string> ScgiExchange(const Endpoint& endpoint, std::string_view body,
                                  const ScgiOptions& options);

@@ -1,4 +1,5 @@
-// XMLRPC codec: Value ⇄ the XML of a methodCall and a methodResponse (via xmlrpc-c).
+// XMLRPC codec: Value ⇄ the XML of a methodCall (xmlrpc-c) and a methodResponse (expat,
+// streaming: xmlrpc_decode.cc).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ struct Fault {
 // The fault a Status made by Fault::ToStatus carries; nullopt for any other Status.
 std::optional<Fault> FaultOf(const Status& status);
 
-// The largest XML document DecodeResponse parses (xmlrpc-c's own default is 512 KiB).
+// The largest XML document DecodeResponse parses.
 inline constexpr size_t kMaxXmlResponseBytes = size_t{1} << 30;
 
 // The methodCall XML for `method` with `params` (xmlrpc-c's i8 dialect: integers that
@@ -36,12 +37,12 @@ inline constexpr size_t kMaxXmlResponseBytes = size_t{1} << 30;
 // Basic Multilingual Plane (xmlrpc-c and rTorrent 0.9.8 refuse both; the text says why).
 Result<std::string> EncodeCall(std::string_view method, const Array& params);
 
-// The value of a methodResponse: <i4>/<int>/<i8> → int64_t, <base64> → Binary,
-// <dateTime.iso8601> → xmlrpc-c's text ("20240102T030405,000000Z"), <nil/> → nil.
-// UTF-8 text stays intact, except that characters outside the Basic Multilingual Plane
-// and invalid bytes become U+FFFD (xmlrpc-c cannot parse them; rTorrent 0.9.8 itself
-// sends '?' for them). A fault becomes Fault::ToStatus(); XML that is not a
-// methodResponse is kIoError "bad XMLRPC response: ...". Thread-safe.
+// The value of a methodResponse: <i4>/<int>/<i8>/<ex:i8> → int64_t, <base64> → Binary,
+// <dateTime.iso8601> → xmlrpc-c's text ("20240102T030405,000000Z"), <nil/> → nil, a bare
+// <value>text</value> → string. UTF-8 text stays intact; invalid bytes become U+FFFD (one
+// odd name must not fail a whole d.multicall2; rTorrent 0.9.8 itself sends '?' for them).
+// A fault becomes Fault::ToStatus(); XML that is not a methodResponse is kIoError
+// "bad XMLRPC response: ..." saying what is wrong. Thread-safe.
 Result<Value> DecodeResponse(std::string_view xml);
 
 // A fault struct {faultCode, faultString} as system.multicall returns one per failed

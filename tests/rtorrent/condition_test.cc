@@ -538,6 +538,82 @@ TEST(ConditionMatchTest, NotNegatesTheWholeGroup) {
   EXPECT_TRUE(Matches("NOT [ NOT prio>2 ]", open_high));
 }
 
+// ---------------------------------------------------------------------------------------
+// Explain: the failing clause as written and the values of the fields it reads.
+
+struct ExplainCase {
+  const char* condition;
+  std::map<std::string, Value> values;
+  const char* explanation;
+};
+
+TEST(ConditionExplainTest, GoldenTable) {
+  const std::map<std::string, Value> queued = {
+      {"d.is_open=", 0},         {"d.is_active=", 0},        {"d.complete=", 0},
+      {"d.ignore_commands=", 0}, {"d.completed_chunks=", 0}, {"d.size_chunks=", 10},
+      {"d.message=", ""},        {"d.priority=", 0}};
+  auto with = [&queued](const std::string& command, Value value) {
+    auto values = queued;
+    values[command] = std::move(value);
+    return values;
+  };
+  const std::map<std::string, Value> album = {
+      {"d.name=", "Album"}, {"d.custom=kind", "70%_flac 30%_jpg"}, {"d.priority=", 1}};
+  const ExplainCase cases[] = {
+      // A term, in an AND: the first one that fails.
+      {"is_ignored=no done=0 message=/^$|ghost/ prio>0", queued, "prio>0 (prio=0)"},
+      {"prio>=1 is_open=yes", queued, "prio>=1 (prio=0)"},
+      {"foo*", {{"d.name=", "bar"}}, "foo* (name=bar)"},
+      // A comma list and a negated term are one word each.
+      {"kind_25=jpg,png",
+       {{"d.custom=kind", "80%_mkv 15%_nfo 5%_jpg"}},
+       "kind_25=jpg,png (kind_25=mkv)"},
+      {"name=!foo*", {{"d.name=", "FooBar"}}, "name=!foo* (name=FooBar)"},
+      {"name!=foo", {{"d.name=", "foo"}}, "name!=foo (name=foo)"},
+      {"tagged=!a,b", {{"d.custom=tags", "a"}}, "tagged=!a,b (tagged=a)"},
+      // AND groups are looked into.
+      {"[ is_open=no is_active=no is_complete=no ] [ is_ignored=no done=0 message=/^$|ghost/ "
+       "prio>0 ]",
+       with("d.complete=", 1), "is_complete=no (is_complete=yes)"},
+      {"[ is_open=no is_active=no is_complete=no ] [ is_ignored=no done=0 message=/^$|ghost/ "
+       "prio>0 ]",
+       queued, "prio>0 (prio=0)"},
+      // An OR group fails as a whole: in brackets, unless it is the whole condition.
+      {"is_open=no [ prio>2 OR tagged=urgent ]", queued,
+       "[ prio>2 OR tagged=urgent ] (prio=0, tagged=-)"},
+      {"is_open=no [ is_active=yes prio>1 OR done>50 ]", queued,
+       "[ is_active=yes prio>1 OR done>50 ] (done=0.0, is_active=no, prio=0)"},
+      {"prio>2 OR tagged=urgent", queued, "prio>2 OR tagged=urgent (prio=0, tagged=-)"},
+      {"is_open=no [ prio>2 OR [ NOT traits=audio kind_25=jpg,png ] ]", album,
+       "[ prio>2 OR [ NOT traits=audio kind_25=jpg,png ] ] (kind_25=flac,jpg, prio=1, "
+       "traits=audio,flac)"},
+      // A NOT group too.
+      {"is_open=no [ NOT [ traits=audio kind_25=jpg,png ] ]", album,
+       "[ NOT traits=audio kind_25=jpg,png ] (kind_25=flac,jpg, traits=audio,flac)"},
+      {"is_open=no [ NOT prio>0 ]", album, "[ NOT prio>0 ] (prio=1)"},
+      {"NOT prio>0", album, "NOT prio>0 (prio=1)"},
+      {"NOT is_open=no prio<1", queued, "NOT is_open=no prio<1 (is_open=no, prio=0)"},
+      // Words keep their quoting; text values that are empty or hold blanks are quoted.
+      {"is_open=no 'name=*foo bar*'", {{"d.name=", "a b"}}, "'name=*foo bar*' (name='a b')"},
+      {"name=\"it's\"", {{"d.name=", "x"}}, "\"name=it's\" (name=x)"},
+      {"message=/ghost/", {{"d.message=", ""}}, "message=/ghost/ (message='')"},
+      // Each field once, in name order.
+      {"[ prio>2 OR prio<0 OR name=x ]", queued, "prio>2 OR prio<0 OR name=x (name='', prio=0)"},
+      // A match needs no explanation.
+      {"is_ignored=no done=0 message=/^$|ghost/ prio>0", with("d.priority=", 2), ""},
+  };
+  for (const auto& c : cases) {
+    const Item item = MakeItem(c.values, {"kind_25"});
+    const std::string explanation = Parse(c.condition).Explain(item, kNow);
+    EXPECT_EQ(explanation, c.explanation) << c.condition;
+    // The clause can be tried on its own: it parses.
+    if (!explanation.empty()) {
+      const std::string clause = explanation.substr(0, explanation.rfind(" ("));
+      EXPECT_TRUE(ParseCondition(clause).ok()) << clause;
+    }
+  }
+}
+
 TEST(ConditionMatchTest, QueueDefaults) {
   // pyrocore's default startable condition for the queue.
   const Condition startable = Parse(

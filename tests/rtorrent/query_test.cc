@@ -1,6 +1,7 @@
 // Query against a fake rTorrent: the exact requests a query sends (one d.multicall2 or
 // d.multicall.filtered, one batch of file lists, one batch of cache write-backs), their
-// round-trip counts, and how rTorrent's faults and bad answers come back.
+// round-trip counts, and how rTorrent's faults and bad answers come back; FetchItems, the
+// same fetch without the match, the sort and the sending of write-backs.
 #include "jobs/rtorrent/query.h"
 
 #include <gtest/gtest.h>
@@ -491,6 +492,105 @@ TEST_F(QueryTest, AliasCacheIsWrittenBack) {
                         {MultiCallParams({Write("H1", "m_alias",
                                                 "http://tracker.example.org:6969/announce")})}}));
   EXPECT_EQ(result->round_trips, 2);
+}
+
+// ---- FetchItems: the fetch without the match, the write-backs and the sort ----
+
+FetchOptions Fetch(std::vector<std::string> fields, bool prefilter = true) {
+  FetchOptions options;
+  options.fields = std::move(fields);
+  options.prefilter = prefilter;
+  options.now = kNow;
+  return options;
+}
+
+std::vector<std::string> Hashes(const FetchResult& result) {
+  std::vector<std::string> hashes;
+  for (const Item& item : result.items) hashes.push_back(item.hash());
+  return hashes;
+}
+
+TEST_F(QueryTest, FetchItemsPrefiltersButDoesNotMatch) {
+  const Condition filter = Parse("is_complete=no prio>0");
+  rtorrent_.filter = [](const FakeItem& item) { return item.hash() != "H4"; };
+  Result<FetchResult> result = FetchItems(client_, &filter, Fetch({"prio", "is_complete"}));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+
+  const std::string expression =
+      "and={\"equal=d.complete=,value=0\",\"greater=value=$d.priority=,value=0\"}";
+  // The fields in the order asked for, after hash and name.
+  ASSERT_EQ(rtorrent_.calls.size(), 1u);
+  EXPECT_EQ(rtorrent_.calls[0],
+            (MethodCall{"d.multicall.filtered",
+                        Params({"", "main", expression},
+                               {"d.hash=", "d.name=", "d.priority=", "d.complete="})}));
+  EXPECT_EQ(result->prefilter, expression);
+  EXPECT_EQ(result->round_trips, 1);
+  EXPECT_EQ(result->fetched, 4);
+  // H3 (prio 0) got through rTorrent's filter and is not dropped here.
+  EXPECT_EQ(Hashes(*result), (std::vector<std::string>{"H1", "H2", "H3", "H5"}));
+  EXPECT_TRUE(CacheWrites(result->items).empty());
+}
+
+TEST_F(QueryTest, FetchItemsWithoutFilterOrPrefilterUsesMultiCall2) {
+  const Condition filter = Parse("prio>0");
+  for (const Condition* f : {static_cast<const Condition*>(nullptr), &filter}) {
+    rtorrent_.calls.clear();
+    Result<FetchResult> result = FetchItems(client_, f, Fetch({"prio"}, f == nullptr));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(rtorrent_.calls.size(), 1u);
+    EXPECT_EQ(
+        rtorrent_.calls[0],
+        (MethodCall{"d.multicall2", Params({"", "main"}, {"d.hash=", "d.name=", "d.priority="})}));
+    EXPECT_EQ(result->prefilter, "");
+    EXPECT_EQ(result->fetched, 5);
+    EXPECT_EQ(Hashes(*result), (std::vector<std::string>{"H1", "H2", "H3", "H4", "H5"}));
+  }
+}
+
+TEST_F(QueryTest, FetchItemsReturnsTheWriteBacksWithoutSendingThem) {
+  AddKindItems(rtorrent_);
+  Result<FetchResult> result = FetchItems(client_, nullptr, Fetch({"kind_50"}));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(rtorrent_.calls.size(), 2u);
+  EXPECT_EQ(
+      rtorrent_.calls[0],
+      (MethodCall{"d.multicall2", Params({"", "main"}, {"d.hash=", "d.name=", "d.custom=kind"})}));
+  EXPECT_EQ(rtorrent_.calls[1],
+            (MethodCall{"system.multicall",
+                        {MultiCallParams({FilesCall("K2"), FilesCall("K3"), FilesCall("K4")})}}));
+  EXPECT_EQ(result->round_trips, 2);
+  EXPECT_EQ(CacheWrites(result->items), (std::vector<MethodCall>{Write("K2", "kind", "75%_bin 25%_txt"),
+                                                           Write("K3", "kind", "100%_bin"),
+                                                           Write("K4", "kind", "100%_mkv")}));
+  EXPECT_EQ(rtorrent_.items[1].values.count("d.custom=kind"), 0u);
+  // The items know their kinds from the file lists fetched.
+  EXPECT_EQ(Hashes(*result), (std::vector<std::string>{"K1", "K2", "K3", "K4"}));
+  Result<Field> kind = LookupField("kind_50");
+  ASSERT_TRUE(kind.ok());
+  EXPECT_EQ(result->items[1].Get(*kind), FieldValue(std::vector<std::string>{"bin"}));
+
+  // Sent by the caller, the write-backs make the next fetch one request.
+  ASSERT_TRUE(client_.SystemMultiCall(CacheWrites(result->items)).ok());
+  rtorrent_.calls.clear();
+  result = FetchItems(client_, nullptr, Fetch({"kind_50"}));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(rtorrent_.calls.size(), 1u);
+  EXPECT_TRUE(CacheWrites(result->items).empty());
+}
+
+TEST_F(QueryTest, FetchItemsFailures) {
+  Result<FetchResult> result = FetchItems(client_, nullptr, Fetch({"name", "sise"}));
+  EXPECT_EQ(result.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(result.status().message(), "Unknown field 'sise'");
+  EXPECT_TRUE(rtorrent_.calls.empty());
+
+  AddKindItems(rtorrent_);
+  rtorrent_.fail["system.multicall:f.multicall"] = Status::Unavailable("cannot connect");
+  result = FetchItems(client_, nullptr, Fetch({"kind"}));
+  EXPECT_EQ(result.status().code(), Code::kUnavailable);
+  EXPECT_EQ(result.status().message(), "cannot connect");
+  EXPECT_EQ(rtorrent_.calls.size(), 2u);
 }
 
 TEST_F(QueryTest, RtorrentFaultsAndTransportErrorsComeBackAsTheyAre) {

@@ -1,26 +1,34 @@
 // Unit tests of the rTorrent transport: SCGI framing, XMLRPC codec, endpoints,
-// rtorrent.rc detection, socket errors against local servers, and RtorrentClient's calls.
+// rtorrent.rc detection, socket errors, cancelling and deadlines against local servers,
+// and RtorrentClient's calls.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/cancel_signal.h"
 #include "jobs/rtorrent/endpoint.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/scgi.h"
 #include "jobs/rtorrent/value.h"
 #include "jobs/rtorrent/xmlrpc.h"
+#include "tests/rtorrent/test_server.h"
 #include "tests/rtorrent/test_support.h"
 #include "tests/test_env.h"
 
@@ -30,6 +38,9 @@ namespace {
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 using Code = Status::Code;
+using testing::ScgiOk;
+using testing::SendAll;
+using testing::TestServer;
 
 TEST(ValueTest, LenientReaders) {
   EXPECT_EQ(Value("42").AsInt(), 42);
@@ -210,10 +221,10 @@ TEST(XmlrpcTest, DecodeGolden) {
       {"bare text", Value("bare text")},
       {"<string>\xc3\xa9\xe2\x9c\x93 \xef\xbf\xbd</string>",
        Value("\xc3\xa9\xe2\x9c\x93 \xef\xbf\xbd")},
-      // Beyond xmlrpc-c: a character outside the BMP, invalid and truncated bytes → U+FFFD.
+      // A character outside the BMP stays; invalid and truncated bytes → U+FFFD.
       {"<string>\xf0\x9f\x8e\xac"
        " film</string>",
-       Value("\xef\xbf\xbd"
+       Value("\xf0\x9f\x8e\xac"
              " film")},
       {"<string>a\xff\xed\xa0\x80"
        "b\xc3</string>",
@@ -254,20 +265,111 @@ TEST(XmlrpcTest, DecodeErrors) {
       {FaultResponse("<i4>-506</i4>", "Method 'x' not defined"), Code::kInvalidArgument,
        "rTorrent fault -506: Method 'x' not defined"},
       {"garbage", Code::kIoError,
-       "bad XMLRPC response: Unable to find XML-RPC response in what server sent back.  Not "
-       "valid XML.  syntax error"},
-      {"", Code::kIoError,
-       "bad XMLRPC response: Unable to find XML-RPC response in what server sent back.  Not "
-       "valid XML.  no element found"},
+       "bad XMLRPC response: not valid XML: syntax error at line 1, column 1"},
+      {"", Code::kIoError, "bad XMLRPC response: not valid XML: no element found at line 1, column 1"},
       {"<methodResponse><params></params></methodResponse>", Code::kIoError,
-       "bad XMLRPC response: Unable to find XML-RPC response in what server sent back.  "
-       "Contains 0 items.  It should have 1."},
+       "bad XMLRPC response: no <param> in <params>"},
+      {"<methodResponse><params><param><value><i4>x</i4></value></param></params>"
+       "</methodResponse>",
+       Code::kIoError, "bad XMLRPC response: bad integer 'x'"},
+      {"<methodResponse><params><param><value><i4>1</i4><i4>2</i4></value></param></params>"
+       "</methodResponse>",
+       Code::kIoError, "bad XMLRPC response: more than one type in a <value>"},
+      {"<methodResponse><params><param><value><array><value>1</value></array></value></param>"
+       "</params></methodResponse>",
+       Code::kIoError, "bad XMLRPC response: unexpected <value>"},
+      {"<methodResponse><params><param><value><frob/></value></param></params></methodResponse>",
+       Code::kIoError, "bad XMLRPC response: unexpected <frob>"},
+      {"<methodResponse><params><param><value>a</value><value>b</value></param></params>"
+       "</methodResponse>",
+       Code::kIoError, "bad XMLRPC response: more than one value in the methodResponse"},
+      {"<methodResponse><params><param><value><struct><member><value>1</value></member>"
+       "</struct></value></param></params></methodResponse>",
+       Code::kIoError, "bad XMLRPC response: a <member> needs its <name> before its <value>"},
+      {"<methodResponse><fault><value><string>oops</string></value></fault></methodResponse>",
+       Code::kIoError, "bad XMLRPC response: a fault without faultCode and faultString"},
+      {"<methodResponse><params><param><value><string>cut", Code::kIoError,
+       "bad XMLRPC response: not valid XML: no element found at line 1, column 50"},
   };
   for (const Case& c : cases) {
     Result<Value> value = DecodeResponse(c.xml);
     ASSERT_FALSE(value.ok()) << c.xml;
     EXPECT_EQ(value.status().code(), c.code) << c.xml;
     EXPECT_EQ(value.status().message(), c.message) << c.xml;
+  }
+}
+
+// The XML of `v` as a server may write it: typed or bare strings, <i4> or <i8>, blanks
+// and line breaks between elements, entities for markup characters.
+std::string WriteValue(const Value& v, std::mt19937& rng) {
+  const auto blank = [&] { return rng() % 3 == 0 ? "\r\n  " : ""; };
+  const auto escape = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+    }
+    return out;
+  };
+  std::string inner;
+  if (const auto* i = std::get_if<int64_t>(&v.v)) {
+    const bool small = *i >= INT32_MIN && *i <= INT32_MAX;
+    inner = small && rng() % 2 ? "<i4>" + std::to_string(*i) + "</i4>"
+                               : "<i8>" + std::to_string(*i) + "</i8>";
+  } else if (const auto* s = std::get_if<std::string>(&v.v)) {
+    const bool bare = rng() % 2 && s->find_first_of(" \t\r\n") == std::string::npos;
+    inner = bare ? escape(*s) : "<string>" + escape(*s) + "</string>";
+  } else if (const auto* a = std::get_if<Array>(&v.v)) {
+    inner = "<array>" + std::string(blank()) + "<data>";
+    for (const Value& item : *a) inner += blank() + WriteValue(item, rng);
+    inner += std::string(blank()) + "</data></array>";
+  } else if (const auto* st = std::get_if<Struct>(&v.v)) {
+    inner = "<struct>";
+    for (const auto& [name, member] : *st) {
+      inner += blank() + std::string("<member><name>") + escape(name) + "</name>" + blank() +
+               WriteValue(member, rng) + "</member>";
+    }
+    inner += "</struct>";
+  } else if (const auto* b = std::get_if<bool>(&v.v)) {
+    inner = std::string("<boolean>") + (*b ? "1" : "0") + "</boolean>";
+  } else {
+    inner = "<nil/>";
+  }
+  return "<value>" + inner + "</value>";
+}
+
+// A random value: rTorrent's kinds (ints, strings, nested lists) and some structs.
+Value RandomValue(std::mt19937& rng, int depth) {
+  static const char* const kWords[] = {"", "a", "item00042.bin", "x & y", "<tag>", "caf\xc3\xa9",
+                                       "\xe2\x9c\x93 done", "two  blanks", "\xf0\x9f\x8e\xac"};
+  switch (depth > 3 ? rng() % 3 : rng() % 6) {
+    case 0: return Value(static_cast<int64_t>(rng()) - (int64_t{1} << 31));
+    case 1: return Value(static_cast<int64_t>(rng()) << 20);
+    case 2: return Value(std::string(kWords[rng() % std::size(kWords)]));
+    case 3: {
+      Array a;
+      for (int n = static_cast<int>(rng() % 5); n > 0; --n) a.push_back(RandomValue(rng, depth + 1));
+      return Value(std::move(a));
+    }
+    case 4: {
+      Struct st;
+      for (int n = static_cast<int>(rng() % 3); n > 0; --n) {
+        st["k" + std::to_string(rng() % 10)] = RandomValue(rng, depth + 1);
+      }
+      return Value(std::move(st));
+    }
+    default: return rng() % 2 ? Value(rng() % 2 == 0) : Value();
+  }
+}
+
+TEST(XmlrpcTest, RandomResponsesDecodeToWhatWasWritten) {
+  std::mt19937 rng(20261201);
+  for (int i = 0; i < 2000; ++i) {
+    const Value v = RandomValue(rng, 0);
+    const std::string xml = "<?xml version=\"1.0\"?><methodResponse><params><param>" +
+                            WriteValue(v, rng) + "</param></params></methodResponse>";
+    Result<Value> decoded = DecodeResponse(xml);
+    ASSERT_TRUE(decoded.ok()) << xml << " → " << decoded.status().ToString();
+    ASSERT_EQ(*decoded, v) << xml;
   }
 }
 
@@ -459,77 +561,6 @@ TEST(RtorrentRcTest, ExpandsHomeInTheFileName) {
 
 // ---- Transport against local servers ----
 
-void SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return;  // the client gave up: fine for these tests
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-// A listening socket (unix in a temp dir, or TCP on 127.0.0.1) standing in for rTorrent.
-class TestServer {
- public:
-  // Listens on a unix socket; `listen_too` false leaves it bound but refusing connections.
-  explicit TestServer(const TempDir& dir, bool listen_too = true) {
-    endpoint_.path = dir.path() + "/rt.sock";
-    fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    endpoint_.path.copy(addr.sun_path, sizeof addr.sun_path - 1);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    if (listen_too) {
-      EXPECT_EQ(listen(fd_, 8), 0);
-    }
-  }
-  // Listens on 127.0.0.1 on a free port.
-  TestServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    EXPECT_EQ(listen(fd_, 8), 0);
-    endpoint_.host = "127.0.0.1";
-    endpoint_.port = ntohs(addr.sin_port);
-  }
-  ~TestServer() {
-    if (thread_.joinable()) thread_.join();
-    close(fd_);
-  }
-
-  // On a thread: accepts one connection, reads the request into request(), then
-  // `respond(fd)`, then closes the connection.
-  void ServeOnce(std::function<void(int fd)> respond) {
-    thread_ = std::thread([this, respond] {
-      int conn = accept(fd_, nullptr, nullptr);
-      if (conn < 0) return;
-      request_ = testing::ReadScgiRequest(conn).raw;
-      respond(conn);
-      close(conn);
-    });
-  }
-  // The request ServeOnce read; call after the exchange returned.
-  const std::string& request() {
-    if (thread_.joinable()) thread_.join();
-    return request_;
-  }
-  const Endpoint& endpoint() const { return endpoint_; }
-
- private:
-  int fd_ = -1;
-  Endpoint endpoint_;
-  std::thread thread_;
-  std::string request_;
-};
-
-std::string ScgiOk(std::string_view body) {
-  return "Status: 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
-}
-
 TEST(ScgiExchangeTest, RoundTripOverUnixAndTcp) {
   TempDir dir;
   TestServer unix_server(dir);
@@ -577,6 +608,176 @@ TEST(ScgiExchangeTest, SilentServerTimesOut) {
   EXPECT_EQ(body.status().code(), Code::kTimeout);
   EXPECT_EQ(body.status().message(),
             "rTorrent at scgi://" + dir.path() + "/rt.sock did not answer within 200 ms");
+}
+
+// ---- Cancelling and deadlines ----
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Raises `signal` from another thread `delay` after `ready` (the server saw the exchange
+// reach the stage under test); raised_at() says when.
+class RaiseAfter {
+ public:
+  RaiseAfter(CancelSignal& signal, std::shared_future<void> ready, milliseconds delay)
+      : thread_([this, &signal, ready, delay] {
+          if (ready.wait_for(std::chrono::seconds(20)) != std::future_status::ready) return;
+          std::this_thread::sleep_for(delay);
+          raised_at_ = Clock::now();
+          signal.Raise();
+        }) {}
+  ~RaiseAfter() { Join(); }
+  Clock::time_point raised_at() {
+    Join();
+    return raised_at_;
+  }
+
+ private:
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  Clock::time_point raised_at_;
+  std::thread thread_;
+};
+
+// Cancelled while waiting for the answer of a server that has read the request.
+void ExpectCancelledWhileReading(TestServer& server) {
+  auto read = std::make_shared<std::promise<void>>();
+  server.ServeOnce([read](int fd) {
+    read->set_value();
+    testing::ReadUntilClosed(fd);  // never answers; returns when the client goes
+  });
+  CancelSignal signal;
+  ScgiOptions options;
+  options.cancel = &signal;
+  RaiseAfter raise(signal, read->get_future().share(), milliseconds(200));
+  Result<std::string> body = ScgiExchange(server.endpoint(), "<call/>", options);
+  const Clock::time_point returned = Clock::now();
+  EXPECT_EQ(body.status().code(), Code::kCancelled) << body.status().ToString();
+  EXPECT_EQ(body.status().message(),
+            "call to rTorrent at " + server.endpoint().ToString() + " cancelled");
+  EXPECT_GE(returned, raise.raised_at());
+  EXPECT_LT(returned - raise.raised_at(), milliseconds(100));
+  EXPECT_EQ(server.request(), ScgiFrame("<call/>"));
+}
+
+TEST(ScgiExchangeTest, CancelEndsTheWaitForAnAnswer) {
+  TempDir dir;
+  TestServer server(dir);
+  ExpectCancelledWhileReading(server);
+}
+
+TEST(ScgiExchangeTest, CancelEndsTheWaitForAnAnswerOverTcp) {
+  TestServer server;
+  ExpectCancelledWhileReading(server);
+}
+
+TEST(ScgiExchangeTest, CancelEndsAWriteThatCannotProceed) {
+  TempDir dir;
+  TestServer server(dir);
+  auto accepted = std::make_shared<std::promise<void>>();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  server.AcceptOnce([accepted, released](int) {  // reads nothing
+    accepted->set_value();
+    released.wait();
+  });
+  CancelSignal signal;
+  ScgiOptions options;
+  options.cancel = &signal;
+  RaiseAfter raise(signal, accepted->get_future().share(), milliseconds(200));
+  // Far more than the socket buffers hold: the write stalls until the server reads.
+  Result<std::string> body = ScgiExchange(server.endpoint(), std::string(8 << 20, 'x'), options);
+  const Clock::time_point returned = Clock::now();
+  release.set_value();
+  EXPECT_EQ(body.status().code(), Code::kCancelled) << body.status().ToString();
+  EXPECT_GE(returned, raise.raised_at());
+  EXPECT_LT(returned - raise.raised_at(), milliseconds(100));
+}
+
+TEST(ScgiExchangeTest, RaisedSignalFailsWithoutConnecting) {
+  TempDir dir;
+  TestServer server(dir);  // nothing accepts: a connection would wait in the backlog
+  CancelSignal signal;
+  signal.Raise();
+  ScgiOptions options;
+  options.cancel = &signal;
+  Result<std::string> body = ScgiExchange(server.endpoint(), "<call/>", options);
+  EXPECT_EQ(body.status().code(), Code::kCancelled);
+  EXPECT_EQ(body.status().message(),
+            "call to rTorrent at scgi://" + dir.path() + "/rt.sock cancelled");
+  EXPECT_FALSE(server.HasPendingConnection());
+  // The same with a host name: not even looked up.
+  Endpoint by_name{"", "no-such-host.invalid", 5000};
+  EXPECT_EQ(ScgiExchange(by_name, "<call/>", options).status().code(), Code::kCancelled);
+}
+
+TEST(ScgiExchangeTest, UnraisedSignalAndLaterDeadlineChangeNothing) {
+  TempDir dir;
+  TestServer unix_server(dir);
+  TestServer tcp_server;
+  CancelSignal signal;
+  ScgiOptions options;
+  options.cancel = &signal;
+  options.deadline = Clock::now() + std::chrono::seconds(60);
+  for (TestServer* server : {&unix_server, &tcp_server}) {
+    server->ServeOnce([](int fd) { SendAll(fd, ScgiOk("<answer/>")); });
+    Result<std::string> body = ScgiExchange(server->endpoint(), "<call/>", options);
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    EXPECT_EQ(*body, "<answer/>");
+    EXPECT_EQ(server->request(), ScgiFrame("<call/>"));
+  }
+  // The signal's eventfd was watched, not taken: it is still open and still works.
+  EXPECT_GE(fcntl(signal.fd(), F_GETFD), 0);
+  signal.Raise();
+  EXPECT_EQ(ScgiExchange(unix_server.endpoint(), "<call/>", options).status().code(),
+            Code::kCancelled);
+}
+
+// The N of "did not answer within N ms".
+int64_t AllowedMs(const Status& status) {
+  const std::string& m = status.message();
+  const size_t at = m.rfind("within ");
+  return at == std::string::npos ? -1 : std::atoll(m.c_str() + at + 7);
+}
+
+TEST(ScgiExchangeTest, DeadlineBeforeTheTimeoutEndsTheCall) {
+  TempDir dir;
+  TestServer server(dir);
+  server.ServeOnce(testing::ReadUntilClosed);
+  ScgiOptions options;
+  options.timeout = 30000;
+  const Clock::time_point start = Clock::now();
+  options.deadline = start + milliseconds(150);
+  Result<std::string> body = ScgiExchange(server.endpoint(), "<call/>", options);
+  const Clock::duration took = Clock::now() - start;
+  EXPECT_EQ(body.status().code(), Code::kTimeout) << body.status().ToString();
+  EXPECT_TRUE(body.status().message().starts_with("rTorrent at scgi://" + dir.path() +
+                                                  "/rt.sock did not answer within "))
+      << body.status().message();
+  EXPECT_GT(AllowedMs(body.status()), 0);
+  EXPECT_LE(AllowedMs(body.status()), 150);
+  EXPECT_GE(took, milliseconds(150));
+  EXPECT_LT(took, milliseconds(10000));  // not the 30 s timeout
+  server.request();
+
+  // A timeout before the deadline wins, and is what the message says.
+  server.ServeOnce(testing::ReadUntilClosed);
+  options.timeout = 200;
+  options.deadline = Clock::now() + std::chrono::seconds(60);
+  body = ScgiExchange(server.endpoint(), "<call/>", options);
+  EXPECT_EQ(body.status().code(), Code::kTimeout);
+  EXPECT_EQ(body.status().message(),
+            "rTorrent at scgi://" + dir.path() + "/rt.sock did not answer within 200 ms");
+  server.request();
+
+  // A deadline already past: no connection.
+  options.deadline = Clock::now() - milliseconds(1);
+  body = ScgiExchange(server.endpoint(), "<call/>", options);
+  EXPECT_EQ(body.status().code(), Code::kTimeout);
+  EXPECT_EQ(body.status().message(),
+            "rTorrent at scgi://" + dir.path() + "/rt.sock did not answer within 0 ms");
+  EXPECT_FALSE(server.HasPendingConnection());
 }
 
 TEST(ScgiExchangeTest, TooLargeResponse) {
@@ -637,8 +838,8 @@ TEST(ScgiRpcTest, CallsCountsAndDecodes) {
   server.request();
   EXPECT_EQ(printed.code(), Code::kIoError);
   EXPECT_EQ(printed.message(),
-            "bad XMLRPC response: Unable to find XML-RPC response in what server sent back.  "
-            "Not valid XML.  syntax error (from rTorrent at scgi://" +
+            "bad XMLRPC response: not valid XML: syntax error at line 1, column 1 (from rTorrent "
+            "at scgi://" +
                 dir.path() + "/rt.sock, method print)");
 
   EXPECT_EQ(rpc.CallCount("system.client_version"), 1);
