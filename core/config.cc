@@ -13,7 +13,6 @@
 #include "core/config_values.h"
 #include "core/schedule.h"
 #include "core/embedded.h"
-#include "core/handler_catalog.h"
 #include "core/ini_reader.h"
 
 namespace torque {
@@ -50,6 +49,28 @@ bool OneOf(const std::string& s, const char* const (&list)[N]) {
 std::string Getenv(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// The handler `name` (canonical or alias) names; nullptr if none.
+const HandlerSpec* FindHandler(const std::vector<HandlerSpec>& specs, const std::string& name) {
+  for (const HandlerSpec& spec : specs) {
+    if (spec.name == name) return &spec;
+    for (const std::string& alias : spec.aliases) {
+      if (alias == name) return &spec;
+    }
+  }
+  return nullptr;
+}
+
+// Whether `key` is one of the handler's keys or starts with one of its prefixes.
+bool IsHandlerKey(const HandlerSpec& spec, const std::string& key) {
+  for (const std::string& k : spec.keys) {
+    if (k == key || (!k.empty() && k.back() == '.' && key.size() > k.size() &&
+                     key.compare(0, k.size(), k) == 0)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Everything said about one job type, before validation.
@@ -323,22 +344,26 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
     if (!s.ok()) return s;
   }
   const Item* handler_item = nullptr;
+  const std::vector<HandlerSpec>* specs = options_.handlers;
+  const HandlerSpec* spec = specs ? FindHandler(*specs, t.handler) : nullptr;
   auto found = draft.items.find("handler");
   if (found != draft.items.end()) {
     handler_item = &found->second;
-    auto canonical = CanonicalHandlerName(handler_item->setting.value);
-    if (!canonical) {
+    const std::string& written = handler_item->setting.value;
+    if (!specs) {
+      t.handler = written;
+    } else if ((spec = FindHandler(*specs, written)) != nullptr) {
+      t.handler = spec->name;
+    } else {
       std::string known;
-      for (const std::string& h : CanonicalHandlerNames()) known += (known.empty() ? "" : ", ") + h;
-      std::string why =
-          "unknown handler '" + handler_item->setting.value + "' (known: " + known + ")";
+      for (const HandlerSpec& h : *specs) known += (known.empty() ? "" : ", ") + h.name;
+      std::string why = "unknown handler '" + written + "' (known: " + known + ")";
       if (t.active) return Fail(*handler_item, why);
       Warn(handler_item->setting.where,
            handler_item->label + ": " + why + "; the type is inactive and left out");
       keep = false;
       return Status::Ok();
     }
-    t.handler = *canonical;
   }
   for (const auto& [key, item] : draft.items) {
     t.settings[key] = item.setting;
@@ -384,13 +409,13 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       Warn(item.setting.where, "job type '" + name +
                                    "': key 'subjobs' is not supported (ignored); "
                                    "a job can submit the next one with torque-cli");
-    } else if (!IsHandlerKey(t.handler, key)) {
+    } else if (spec && !IsHandlerKey(*spec, key)) {
       Warn(item.setting.where,
            "unknown key '" + key + "' for job type '" + name + "' (handler " + t.handler + ")");
     }
     if (!s.ok()) return s;
   }
-  if (t.active && !HandlerImplemented(t.handler)) {
+  if (t.active && spec && !spec->available) {
     const Item* blame = handler_item;
     if (active_item && (!blame || active_item->order > blame->order)) blame = active_item;
     return Status::InvalidArgument((blame ? blame->setting.where : t.where).ToString() +

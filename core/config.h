@@ -99,11 +99,23 @@ struct Config {
   const JobTypeConfig* FindType(const std::string& word) const;
 };
 
+// What the loader knows of a handler: its name, the names it is also known by and its own
+// keys. The handlers themselves live in jobs/ (jobs/handler_table.h lists them).
+struct HandlerSpec {
+  std::string name;                  // canonical, e.g. "queue_manager"
+  std::vector<std::string> aliases;  // e.g. "pyrocore.torrent.queue:QueueManager"
+  std::vector<std::string> keys;     // its own keys; one ending in '.' is a prefix ("cmd.")
+  bool available = true;             // false: known, not in this build (inactive types only)
+};
+
 // How LoadConfig finds and overrides things.
 struct ConfigOptions {
   std::vector<std::string> files;  // read in order after the defaults; must exist
   std::string state_dir;           // base for default paths; empty: DefaultStateDir()
   bool dry_run = false;            // -n: force dry_run on every type
+  // The handlers job types may name. Null: `handler` is kept as written and handler keys
+  // are not checked (for clients, which read only [server] and [rtorrent]).
+  const std::vector<HandlerSpec>* handlers = nullptr;
 };
 
 // Parses the compiled-in defaults (etc/torque.ini), then each file, merges them

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "jobs/handler.h"
 #include "jobs/process_runner.h"
+#include "jobs/template.h"
 
 namespace torque::jobs {
 
@@ -19,14 +20,6 @@ namespace torque::jobs {
 // success. Immutable after Create, so Run may be called from many threads.
 class ExecHandler : public Handler {
  public:
-  // One piece of a command template: literal text or a placeholder.
-  struct Piece {
-    enum class Kind { kText, kArgs, kId, kType, kAttempt };
-    Kind kind = Kind::kText;
-    std::string text;  // for kText
-  };
-  using Template = std::vector<Piece>;
-
   // Builds the handler of `type`. kInvalidArgument "file:line: job type 'x': ..."
   // for a bad `command`, `shell`, `max_output` or `env.*` setting, or when there
   // is neither `command` nor [server] jobs_dir. `runner` null: a PosixProcessRunner.
@@ -43,10 +36,6 @@ class ExecHandler : public Handler {
 
   // The environment added to the daemon's for a run of `ctx`.
   std::map<std::string, std::string> BuildEnv(const JobContext& ctx) const;
-
-  // Parses placeholders in one template text: {args} {id} {type} {attempt},
-  // {{ and }} for braces. kInvalidArgument naming the bad placeholder or brace.
-  static Result<Template> ParseTemplate(std::string_view text);
 
  private:
   ExecHandler() = default;

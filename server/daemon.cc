@@ -17,6 +17,8 @@
 
 #include "core/config.h"
 #include "core/duration.h"
+#include "jobs/handler_table.h"
+#include "server/job_types.h"
 #include "server/logging.h"
 #include "server/pid_file.h"
 #include "server/runtime.h"
@@ -31,6 +33,7 @@ Result<Config> Load(const DaemonOptions& options) {
     if (auto f = DefaultConfigFile()) co.files.push_back(*f);
   }
   co.dry_run = options.dry_run;
+  co.handlers = &jobs::HandlerSpecs();
   return LoadConfig(co);
 }
 
@@ -217,8 +220,10 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
     return 1;
   }
   for (const auto& w : config->warnings) err << "torqued: warning: " << w.ToString() << "\n";
-  if (auto handlers = MakeHandlers(*config); !handlers.ok()) {
-    err << "torqued: invalid configuration: " << handlers.status().message() << "\n";
+  SystemClock clock;
+  auto shared = std::make_shared<const Config>(*config);
+  if (auto plan = JobTypes::Prepare(MakeHandlerEnv(shared, clock)); !plan.ok()) {
+    err << "torqued: invalid configuration: " << plan.status().message() << "\n";
     return 1;
   }
   if (auto grace = MisfireGrace(*config); !grace.ok()) {

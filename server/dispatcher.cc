@@ -8,6 +8,7 @@
 
 #include "core/duration.h"
 #include "server/logging.h"
+#include "server/type_state.h"
 #include "server/worker_pool.h"
 
 namespace torque::server {
@@ -20,6 +21,7 @@ struct Dispatcher::Running {
   std::shared_ptr<const JobTypeConfig> config;
   std::shared_ptr<jobs::Handler> handler;
   std::shared_ptr<spdlog::logger> log;
+  jobs::StateStore* state = nullptr;  // the queue's, which outlives the run
   CancelSignal cancel;
   bool user_cancel = false;  // CANCEL (as opposed to shutdown)
   int lent = 0;              // slots lent by nested waits
@@ -31,6 +33,7 @@ struct Dispatcher::TypeQueue {
   std::shared_ptr<jobs::Handler> handler;
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<TypeState> state;  // the type's handler state, for its runs
   int running = 0;
   int lent = 0;
   bool paused = false;
@@ -89,6 +92,7 @@ void Dispatcher::Configure(const Config& config, Handlers handlers, std::set<std
       } else {
         q = std::make_unique<TypeQueue>();
         q->pool = std::make_unique<WorkerPool>(name);
+        q->state = std::make_unique<TypeState>(store_, name);
         q->paused = paused.count(name) > 0;
       }
       q->config = std::make_shared<const JobTypeConfig>(type);
@@ -253,6 +257,7 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
     run->config = q.config;
     run->handler = q.handler;
     run->log = q.log;
+    run->state = q.state.get();
     running_[run->job.id] = run;
     ++q.running;
     q.pool->Post([this, qp = &q, run] { RunJob(qp, run); });
@@ -266,6 +271,7 @@ Outcome Dispatcher::Decide(const JobTypeConfig& config, const Job& job, const jo
   out.finished_at = now;
   out.result = result.result;
   out.error = result.error;
+  out.handler_state = result.handler_state;
   switch (result.kind) {
     case Kind::kSucceeded:
       out.state = JobState::kDone;
@@ -302,11 +308,12 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
   ctx.log = run->log;
   ctx.cancel = &run->cancel;
   ctx.clock = &clock_;
+  ctx.state = run->state;
 
   run->log->debug("job {} starting (attempt {}/{})", job.id, job.attempts, job.max_attempts);
   jobs::RunResult result;
   if (run->cancel.raised()) {
-    result = {jobs::RunResult::Kind::kCancelled, {}, "cancelled before start"};
+    result = jobs::RunResult::Cancelled("cancelled before start");
   } else {
     try {
       result = run->handler->Run(ctx);

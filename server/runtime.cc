@@ -15,9 +15,11 @@
 #include <spdlog/spdlog.h>
 
 #include "core/duration.h"
-#include "jobs/handler_registry.h"
+#include "jobs/rtorrent/connector.h"
 #include "server/daemon.h"
+#include "server/intake.h"
 #include "server/io_mailbox.h"
+#include "server/job_types.h"
 #include "server/logging.h"
 #include "server/notice_text.h"
 #include "server/notifier.h"
@@ -31,38 +33,6 @@ namespace {
 
 // How often finished jobs past their retention are purged.
 constexpr auto kPurgeInterval = std::chrono::hours(1);
-
-// Job types (active ones) that `after` adds to, removes from or changes in `before`.
-struct TypeChanges {
-  std::vector<std::string> added, removed, changed;
-};
-
-bool SameType(const JobTypeConfig& a, const JobTypeConfig& b) {
-  if (a.active != b.active || a.settings.size() != b.settings.size()) return false;
-  for (const auto& [key, setting] : a.settings) {
-    auto it = b.settings.find(key);
-    if (it == b.settings.end() || it->second.value != setting.value) return false;
-  }
-  return true;
-}
-
-TypeChanges Compare(const Config& before, const Config& after) {
-  TypeChanges c;
-  auto active = [](const Config& config, const std::string& name) {
-    auto it = config.types.find(name);
-    return it != config.types.end() && it->second.active ? &it->second : nullptr;
-  };
-  for (const auto& [name, t] : after.types) {
-    const JobTypeConfig* old = active(before, name);
-    if (!t.active) continue;
-    if (!old) c.added.push_back(name);
-    else if (!SameType(*old, t)) c.changed.push_back(name);
-  }
-  for (const auto& [name, t] : before.types) {
-    if (t.active && !active(after, name)) c.removed.push_back(name);
-  }
-  return c;
-}
 
 size_t ActiveTypes(const Config& config) {
   return std::count_if(config.types.begin(), config.types.end(),
@@ -78,15 +48,12 @@ std::string Names(const std::vector<std::string>& names) {
 
 }  // namespace
 
-Result<Dispatcher::Handlers> MakeHandlers(const Config& config) {
-  Dispatcher::Handlers handlers;
-  for (const auto& [name, type] : config.types) {
-    if (!type.active) continue;
-    auto handler = jobs::MakeHandler(type, config.server);
-    if (!handler.ok()) return handler.status();
-    handlers[name] = std::move(*handler);
-  }
-  return handlers;
+jobs::HandlerEnv MakeHandlerEnv(std::shared_ptr<const Config> config, const Clock& clock) {
+  jobs::HandlerEnv env;
+  env.rtorrent = std::make_shared<rtorrent::ScgiConnectorFactory>(config->rtorrent);
+  env.config = std::move(config);
+  env.clock = &clock;
+  return env;
 }
 
 Result<DurationMs> MisfireGrace(const Config& config) {
@@ -100,7 +67,7 @@ Result<DurationMs> MisfireGrace(const Config& config) {
 }
 
 struct Runtime::Parts {
-  Config config;
+  std::shared_ptr<const Config> config;
   RuntimeOptions options;
   SystemClock clock;
   std::shared_ptr<spdlog::logger> log = spdlog::default_logger();
@@ -109,6 +76,8 @@ struct Runtime::Parts {
   IoMailbox mailbox{io};
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Intake> intake;
+  std::unique_ptr<JobTypes> job_types;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Notifier> notifier;
   std::unique_ptr<Service> service;
@@ -129,7 +98,7 @@ struct Runtime::Parts {
 };
 
 Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_unique<Parts>()) {
-  parts_->config = std::move(config);
+  parts_->config = std::make_shared<const Config>(std::move(config));
   parts_->options = std::move(options);
 }
 
@@ -139,17 +108,18 @@ Runtime::~Runtime() {
   if (p.purge_worker.joinable()) p.purge_worker.join();
   if (p.notifier) p.notifier->Stop();
   if (p.scheduler) p.scheduler->Stop();
+  if (p.job_types) p.job_types->StopAll();
   if (p.dispatcher) p.dispatcher->Stop(0);
 }
 
 int Runtime::Open(std::string* why) {
   Parts& p = *parts_;
-  const Config& config = p.config;
-  auto handlers = MakeHandlers(config);
+  const Config& config = *p.config;
+  auto plan = JobTypes::Prepare(MakeHandlerEnv(p.config, p.clock));
   auto misfire_grace = MisfireGrace(config);
-  if (!handlers.ok() || !misfire_grace.ok()) {
+  if (!plan.ok() || !misfire_grace.ok()) {
     *why = "invalid configuration: " +
-           (handlers.ok() ? misfire_grace.status() : handlers.status()).message();
+           (plan.ok() ? misfire_grace.status() : plan.status()).message();
     return kExitConfig;
   }
   auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
@@ -162,8 +132,8 @@ int Runtime::Open(std::string* why) {
   // Recover: jobs a crash interrupted run again; those out of crash_retries fail, and
   // their notify_fail notices are stored in the same transaction.
   auto notices_for = [&p](const Job& job) {
-    auto it = p.config.types.find(job.type);
-    if (it == p.config.types.end()) return std::vector<Notice>();
+    auto it = p.config->types.find(job.type);
+    if (it == p.config->types.end()) return std::vector<Notice>();
     return MakeNotices(it->second, job, p.clock.Now());
   };
   auto recovered = p.store->Recover(p.clock.Now(), config.server.crash_retries, notices_for);
@@ -195,7 +165,9 @@ int Runtime::Open(std::string* why) {
   dopts.make_notices = &MakeNotices;
   dopts.on_notices = [&p] { p.notifier->Wake(); };
   p.dispatcher = std::make_unique<Dispatcher>(*p.store, p.clock, dopts);
-  p.dispatcher->Configure(config, std::move(*handlers), std::move(*paused));
+  p.intake = std::make_unique<Intake>(*p.store, *p.dispatcher, p.clock, p.config);
+  p.job_types = std::make_unique<JobTypes>(*p.store, *p.intake, p.io.get_executor());
+  p.dispatcher->Configure(config, p.job_types->Apply(std::move(*plan)), std::move(*paused));
   SchedulerOptions sopts;
   sopts.misfire_grace = *misfire_grace;
   sopts.on_fired = [&p](const std::string& type, JobId, bool existing) {
@@ -206,7 +178,7 @@ int Runtime::Open(std::string* why) {
     *why = "invalid configuration: " + s.message();
     return kExitConfig;
   }
-  p.service = std::make_unique<Service>(*p.store, *p.dispatcher, config, p.clock,
+  p.service = std::make_unique<Service>(*p.store, *p.dispatcher, *p.intake, p.clock,
                                         p.io.get_executor(),
                                         ServiceInfo{config.server.database, p.clock.Now()});
   p.service->SetNextFire([&p](const std::string& type) { return p.scheduler->NextFire(type); });
@@ -231,10 +203,10 @@ void Runtime::Run(const std::function<void()>& on_ready) {
   p.notifier->Start();
   p.WaitSignal();
   if (!p.options.guard_file.empty()) p.WatchGuard();
-  p.Purge(p.config.server.retention);
+  p.Purge(p.config->server.retention);
   p.SchedulePurge();
   p.log->info("torqued {} ready on {} (database {}, {} active job type(s))", TORQUE_VERSION,
-              p.config.server.socket, p.config.server.database, ActiveTypes(p.config));
+              p.config->server.socket, p.config->server.database, ActiveTypes(*p.config));
   on_ready();
   p.io.run();
   if (p.drain.joinable()) p.drain.join();
@@ -252,8 +224,9 @@ void Runtime::Parts::BeginStop(const std::string& why) {
   log->info("{}; draining", why);
   server->StopAccepting();
   service->BeginShutdown();
-  const DurationMs grace = config.server.shutdown_grace;
+  const DurationMs grace = config->server.shutdown_grace;
   drain = std::thread([this, grace] {
+    job_types->StopAll();
     scheduler->Stop();
     dispatcher->Stop(grace);
     notifier->Stop();
@@ -315,14 +288,14 @@ void Runtime::Parts::SchedulePurge() {
   purge_timer.async_wait([this](auto ec) {
     if (ec) return;
     if (purge_worker.joinable()) purge_worker.join();
-    purge_worker = std::thread([this, retention = config.server.retention] { Purge(retention); });
+    purge_worker = std::thread([this, retention = config->server.retention] { Purge(retention); });
     SchedulePurge();
   });
 }
 
 void Runtime::Parts::Reopen() {
   if (Status s = ReopenLog(); !s.ok()) log->error("{}", s.message());
-  const std::string& file = config.server.log_file;
+  const std::string& file = config->server.log_file;
   if (!options.detached || file.empty()) return;
   // Job programs inherit stdout/stderr: point them at the new file too.
   int fd = open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -340,7 +313,7 @@ Status Runtime::Reload(Config config) { return parts_->Reload(std::move(config))
 Status Runtime::Parts::Reload(Config next) {
   // What only a restart can change keeps its running value.
   ServerConfig& now = next.server;
-  const ServerConfig& old = config.server;
+  const ServerConfig& old = config->server;
   std::vector<std::string> kept;
   auto keep = [&](const char* key, auto& value, const auto& running) {
     if (value == running) return;
@@ -356,44 +329,48 @@ Status Runtime::Parts::Reload(Config next) {
   keep("jobs_dir", now.jobs_dir, old.jobs_dir);
 
   // Validate everything before anything changes.
-  auto handlers = MakeHandlers(next);
-  if (!handlers.ok()) return handlers.status();
-  auto grace = MisfireGrace(next);
+  auto next_config = std::make_shared<const Config>(std::move(next));
+  auto plan = JobTypes::Prepare(MakeHandlerEnv(next_config, clock));
+  if (!plan.ok()) return plan.status();
+  auto grace = MisfireGrace(*next_config);
   if (!grace.ok()) return grace.status();
   if (options.log_level.empty()) {
-    if (auto level = ParseLogLevel(now.log_level); !level.ok()) return level.status();
+    if (auto level = ParseLogLevel(next_config->server.log_level); !level.ok()) {
+      return level.status();
+    }
   }
 
   for (const std::string& key : kept) {
     log->warn("reload: [server] {} changed; it takes effect at the next restart", key);
   }
-  if (auto running = MisfireGrace(config); running.ok() && *running != *grace) {
+  if (auto running = MisfireGrace(*config); running.ok() && *running != *grace) {
     log->warn("reload: apscheduler.misfire_grace_time changed; it takes effect at the next "
               "restart");
   }
-  for (const auto& w : next.warnings) log->warn("config: {}", w.ToString());
+  for (const auto& w : next_config->warnings) log->warn("config: {}", w.ToString());
   auto paused = store->PausedTypes();
   if (!paused.ok()) {
     log->error("reload: cannot read paused job types ({}); new types start unpaused",
                paused.status().message());
   }
-  const TypeChanges changes = Compare(config, next);
-  dispatcher->Configure(next, std::move(*handlers), paused.ok() ? *paused : std::set<std::string>());
-  if (Status s = scheduler->Configure(next); !s.ok()) {
+  const TypeChanges changes = CompareTypes(*config, *next_config);
+  dispatcher->Configure(*next_config, job_types->Apply(std::move(*plan)),
+                        paused.ok() ? *paused : std::set<std::string>());
+  if (Status s = scheduler->Configure(*next_config); !s.ok()) {
     log->error("reload: schedules unchanged: {}", s.message());  // validated at load already
   }
-  notifier->Reconfigure(next.notify, MakeDeliverer(next.notify));
-  service->SetConfig(next);
-  config = std::move(next);
+  notifier->Reconfigure(next_config->notify, MakeDeliverer(next_config->notify));
+  intake->SetConfig(next_config);
+  config = std::move(next_config);
   // The summary is written at the more verbose of the old and the new level.
-  auto level = ParseLogLevel(config.server.log_level);
+  auto level = ParseLogLevel(config->server.log_level);
   const bool set_level = options.log_level.empty() && level.ok();
   const bool louder = set_level && *level < spdlog::default_logger()->level();
-  if (louder) (void)SetLogLevel(config.server.log_level);
+  if (louder) (void)SetLogLevel(config->server.log_level);
   log->info("configuration reloaded: {} active job type(s); added: {}; removed: {}; changed: {}",
-            ActiveTypes(config), Names(changes.added), Names(changes.removed),
+            ActiveTypes(*config), Names(changes.added), Names(changes.removed),
             Names(changes.changed));
-  if (set_level && !louder) (void)SetLogLevel(config.server.log_level);
+  if (set_level && !louder) (void)SetLogLevel(config->server.log_level);
   return Status::Ok();
 }
 

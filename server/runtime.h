@@ -8,13 +8,14 @@
 
 #include "core/config.h"
 #include "core/status.h"
-#include "jobs/handler.h"
+#include "jobs/handler_env.h"
 #include "server/dispatcher.h"
 
 namespace torque::server {
 
-// The handlers of the active job types of `config`.
-Result<Dispatcher::Handlers> MakeHandlers(const Config& config);
+// What the handlers of `config` are made from: it, `clock` (which must outlive them) and
+// rTorrent connections as its [rtorrent] section says.
+jobs::HandlerEnv MakeHandlerEnv(std::shared_ptr<const Config> config, const Clock& clock);
 // apscheduler.misfire_grace_time from [TORQUE] (seconds, as in pyrotorque), else 7 s.
 Result<DurationMs> MisfireGrace(const Config& config);
 

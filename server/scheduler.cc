@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "server/intake.h"
 #include "server/logging.h"
 
 namespace torque::server {
@@ -140,15 +141,9 @@ void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {
   InsertResult inserted;
   if (in_grace && *in_grace <= now) {
     fire = LatestUpTo(schedule, *in_grace, now).value_or(now);
-    NewJob job;
-    job.type = name;
-    job.priority = entry.type.priority;
-    job.run_at = now;
-    job.max_attempts = 1 + entry.type.retries;
-    job.timeout = entry.type.timeout;
-    job.unique_key = kUniqueKey;
-    job.created_at = now;
-    auto r = store_.Fire(name, *fire, std::move(job));
+    protocol::SubmitOptions options;
+    options.unique = kUniqueKey;
+    auto r = store_.Fire(name, *fire, MakeJob(entry.type, "", options, now));
     st = r.status();
     if (r.ok()) inserted = *r;
     recorded = fire;

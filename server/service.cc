@@ -34,10 +34,8 @@ std::string ErrorReply(const Status& status) {
 }  // namespace
 
 std::string StoreErrorReply(const Status& status) {
-  if (status.code() == Status::Code::kInternal) {
-    return FormatError(ErrorWord::kInternal, status.message());
-  }
-  return FormatError(ErrorWord::kStore, "database failure, nothing was stored: " + status.message());
+  const protocol::ProtocolError refusal = StoreRefusal(status);
+  return FormatError(refusal.word, refusal.text);
 }
 
 // One WAIT in progress.
@@ -49,28 +47,17 @@ struct Service::Waiter {
   std::atomic<bool> done{false};
 };
 
-Service::Service(Store& store, Dispatcher& dispatcher, const Config& config, const Clock& clock,
+Service::Service(Store& store, Dispatcher& dispatcher, Intake& intake, const Clock& clock,
                  boost::asio::any_io_executor timers, ServiceInfo info)
     : store_(store),
       dispatcher_(dispatcher),
-      config_(std::make_shared<const Config>(config)),
+      intake_(intake),
       clock_(clock),
       timers_(std::move(timers)),
       info_(std::move(info)),
       log_(MakeLogger("service")) {}
 
 Service::~Service() { blocking_.join(); }
-
-void Service::SetConfig(const Config& config) {
-  auto next = std::make_shared<const Config>(config);
-  std::lock_guard lock(config_mu_);
-  config_ = std::move(next);
-}
-
-std::shared_ptr<const Config> Service::Snapshot() const {
-  std::lock_guard lock(config_mu_);
-  return config_;
-}
 
 void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
   switch (req.verb) {
@@ -91,7 +78,7 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
       return Blocking(std::move(reply), [this, q = req.list] {
         ListFilter filter{q.type, q.state, q.before, q.limit};
         if (filter.type) {
-          if (const JobTypeConfig* t = Snapshot()->FindType(*filter.type)) filter.type = t->name;
+          if (const JobTypeConfig* t = intake_.config()->FindType(*filter.type)) filter.type = t->name;
         }
         auto jobs = store_.List(filter);
         if (!jobs.ok()) return ErrorReply(jobs.status());
@@ -115,7 +102,7 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
       return Blocking(std::move(reply), [this, id = req.id] {
         auto old = store_.Get(id);
         if (!old.ok()) return ErrorReply(old.status());
-        auto config = Snapshot();
+        auto config = intake_.config();
         const JobTypeConfig* type = config->FindType(old->type);
         int extra = type ? type->retries + 1 : 1;
         auto job = store_.Retry(id, clock_.Now(), extra);
@@ -140,56 +127,15 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
 }
 
 void Service::Submit(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
-  if (shutting_down_) {
-    return reply(FormatError(ErrorWord::kShutdown, "torqued is shutting down; job not accepted"));
-  }
-  auto config = Snapshot();
-  const JobTypeConfig* type = config->FindType(req.name);
-  if (!type) {
-    return reply(FormatError(ErrorWord::kUnknown, "unknown job type '" + req.name + "'"));
-  }
-  if (!type->active) {
-    return reply(FormatError(ErrorWord::kDisabled, "job type '" + type->name +
-                                                       "' is not active (set active = true)"));
-  }
-  const auto& opt = req.options;
-  const TimeMs now = clock_.Now();
-  NewJob job;
-  job.type = type->name;
-  job.args = req.args;
-  job.priority = opt.priority.value_or(type->priority);
-  job.run_at = opt.at ? *opt.at : now + opt.delay.value_or(0);
-  job.max_attempts = 1 + opt.retries.value_or(type->retries);
-  job.timeout = opt.timeout.value_or(type->timeout);
-  if (opt.unique) {
-    job.unique_key = *opt.unique;
-  } else if (type->coalesce) {
-    job.unique_key = req.args;
-  }
-  job.created_at = now;
-  const TimeMs run_at = job.run_at;
-  std::vector<NewJob> batch;
-  batch.push_back(std::move(job));
-  // For the log: "hello world" (the command as the type saw it).
-  std::string what = req.args.empty() ? type->name : type->name + " " + req.args;
-  store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), type_name = type->name,
-                                        what = std::move(what), peer, run_at](auto result) {
-    if (!result.ok()) {
-      log_->error("job '{}' from uid {} pid {} NOT accepted: {}", what, peer.uid, peer.pid,
-                  result.status().message());
-      return reply(StoreErrorReply(result.status()));
-    }
-    const InsertResult& r = result->front();
-    if (r.existing) {
-      log_->info("job '{}' from uid {} pid {} coalesced with job {}", what, peer.uid, peer.pid,
-                 r.id);
-    } else {
-      ++submitted_;
-      log_->info("job {} accepted: {} (uid {} pid {})", r.id, what, peer.uid, peer.pid);
-      dispatcher_.Notify(type_name, run_at);
-    }
-    reply(protocol::FormatAck(r.id, r.existing));
-  });
+  const std::string source = "uid " + std::to_string(peer.uid) + " pid " + std::to_string(peer.pid);
+  intake_.Take(req.name, req.args, req.options, source,
+               [reply = std::move(reply)](Intake::Outcome outcome) {
+                 if (const auto* refusal = std::get_if<protocol::ProtocolError>(&outcome)) {
+                   return reply(FormatError(refusal->word, refusal->text));
+                 }
+                 const InsertResult& r = std::get<InsertResult>(outcome);
+                 reply(protocol::FormatAck(r.id, r.existing));
+               });
 }
 
 void Service::Wait(const protocol::Request& req, Reply reply) {
@@ -255,6 +201,7 @@ void Service::OnFinal(const Job& job) {
 
 void Service::BeginShutdown() {
   shutting_down_ = true;
+  intake_.BeginShutdown();
   std::vector<std::shared_ptr<Waiter>> all;
   {
     std::lock_guard lock(waiters_mu_);
@@ -330,7 +277,7 @@ std::string Service::Stats() {
       {"database", {{"path", info_.database_path}, {"size_bytes", size.ok() ? *size : -1}}},
       {"types", types},
       {"totals",
-       {{"submitted", submitted_.load()},
+       {{"submitted", intake_.accepted()},
         {"finished", finished},
         {"recent_window_s", kActivityWindowMs / 1000},
         {"recent_finished", recent},
@@ -344,7 +291,7 @@ std::string Service::Types() {
   auto counts = store_.Counts(clock_.Now());
   if (!counts.ok()) return ErrorReply(counts.status());
   Json list = Json::array();
-  auto config = Snapshot();
+  auto config = intake_.config();
   for (const auto& [name, t] : config->types) {
     int64_t queued = 0;
     for (const TypeCounts& c : *counts) {
@@ -372,7 +319,7 @@ std::string Service::Types() {
 }
 
 std::string Service::Pause(const std::string& word, bool paused) {
-  auto config = Snapshot();
+  auto config = intake_.config();
   const JobTypeConfig* type = config->FindType(word);
   if (!type) return FormatError(ErrorWord::kUnknown, "unknown job type '" + word + "'");
   if (Status s = store_.SetPaused(type->name, paused); !s.ok()) return ErrorReply(s);

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/protocol.h"
 #include "server/dispatcher.h"
+#include "server/intake.h"
 #include "server/store.h"
 
 namespace torque::server {
@@ -39,8 +40,9 @@ class Service {
   // Receives exactly one reply line (without LF) per request.
   using Reply = std::function<void(std::string line)>;
 
+  // Submissions go through `intake`, whose configuration the other requests use too.
   // `timers` runs WAIT timeouts.
-  Service(Store& store, Dispatcher& dispatcher, const Config& config, const Clock& clock,
+  Service(Store& store, Dispatcher& dispatcher, Intake& intake, const Clock& clock,
           boost::asio::any_io_executor timers, ServiceInfo info);
   ~Service();
 
@@ -68,12 +70,6 @@ class Service {
   // From now on submissions get "ERR shutdown"; pending waits get "ERR shutdown".
   void BeginShutdown();
 
-  // The configuration from now on (a reload). Requests in progress keep the old one.
-  void SetConfig(const Config& config);
-
-  // Jobs accepted since start.
-  int64_t submitted() const { return submitted_.load(); }
-
  private:
   struct Waiter;
 
@@ -88,10 +84,7 @@ class Service {
 
   Store& store_;
   Dispatcher& dispatcher_;
-  // The configuration in effect; replaced whole by SetConfig.
-  std::shared_ptr<const Config> Snapshot() const;
-  mutable std::mutex config_mu_;
-  std::shared_ptr<const Config> config_;
+  Intake& intake_;
   const Clock& clock_;
   boost::asio::any_io_executor timers_;
   ServiceInfo info_;
@@ -101,7 +94,6 @@ class Service {
   boost::asio::thread_pool blocking_{2};
 
   std::atomic<bool> shutting_down_{false};
-  std::atomic<int64_t> submitted_{0};
   std::mutex waiters_mu_;
   std::multimap<JobId, std::shared_ptr<Waiter>> waiters_;
 };

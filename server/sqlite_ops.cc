@@ -138,6 +138,10 @@ SqliteStore::Writer::Writer(SQLite::Database d)
       set_fire(db,
                "INSERT INTO schedules (type, last_fire) VALUES (?1, ?2) "
                "ON CONFLICT (type) DO UPDATE SET last_fire = excluded.last_fire"),
+      set_state(db,
+                "INSERT INTO handler_state (type, key, value) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (type, key) DO UPDATE SET value = excluded.value"),
+      delete_state(db, "DELETE FROM handler_state WHERE type = ?1 AND key = ?2"),
       // "state <> 'queued'" repeats the condition of the partial index jobs_finished.
       running(db,
               "SELECT id, interruptions FROM jobs WHERE state <> 'queued' AND state = 'running'"),
@@ -213,7 +217,13 @@ Status SqliteStore::Writer::Finish(JobId id, const Outcome& o) {
   } else {
     return Status::InvalidArgument("a run cannot end in state running");
   }
-  return changed == 0 ? NotRunning(id) : AddNotices(o.notices);
+  if (changed == 0) return NotRunning(id);
+  if (!o.handler_state.empty()) {
+    Job job;
+    if (Status st = Load(id, &job); !st.ok()) return st;
+    if (Status st = SetHandlerState(job.type, o.handler_state); !st.ok()) return st;
+  }
+  return AddNotices(o.notices);
 }
 
 Status SqliteStore::Writer::AddNotices(const std::vector<Notice>& notices) {
@@ -288,6 +298,18 @@ Status SqliteStore::Writer::SetScheduleFire(const std::string& type, TimeMs fire
   return Status::Ok();
 }
 
+Status SqliteStore::Writer::SetHandlerState(const std::string& type,
+                                            const std::map<std::string, std::string>& values) {
+  for (const auto& [key, value] : values) {
+    if (value.empty()) {
+      Use(delete_state, type, key)->exec();
+    } else {
+      Use(set_state, type, key, value)->exec();
+    }
+  }
+  return Status::Ok();
+}
+
 Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, const NoticeMaker& make,
                                     RecoveryReport* out) {
   *out = RecoveryReport();
@@ -331,6 +353,7 @@ SqliteStore::Reader::Reader(SQLite::Database d)
               "WHERE state = 'queued' AND run_at > ?1 GROUP BY type"),
       paused(db, "SELECT type FROM type_state WHERE paused = 1"),
       fires(db, "SELECT type, last_fire FROM schedules"),
+      handler_state(db, "SELECT key, value FROM handler_state WHERE type = ?1"),
       due_notices(db,
                   "SELECT id, job_id, target, event, subject, body, attempts, created_at, "
                   "next_at, last_error FROM outbox WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?2"),
@@ -421,6 +444,13 @@ Status SqliteStore::Reader::PausedTypes(std::set<std::string>* out) {
 Status SqliteStore::Reader::ScheduleFires(std::map<std::string, TimeMs>* out) {
   Use q(fires);
   while (q->executeStep()) (*out)[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::HandlerState(const std::string& type,
+                                         std::map<std::string, std::string>* out) {
+  Use q(handler_state, type);
+  while (q->executeStep()) (*out)[q->getColumn(0).getString()] = q->getColumn(1).getString();
   return Status::Ok();
 }
 

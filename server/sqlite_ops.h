@@ -39,6 +39,7 @@ struct SqliteStore::Writer {
   Status Retry(JobId id, TimeMs now, int extra_attempts, Job* out);
   Status SetPaused(const std::string& type, bool paused);
   Status SetScheduleFire(const std::string& type, TimeMs fire_time);
+  Status SetHandlerState(const std::string& type, const std::map<std::string, std::string>& values);
   Status Recover(TimeMs now, int crash_retries, const NoticeMaker& make, RecoveryReport* out);
   Status AddNotices(const std::vector<Notice>& notices);
   Status RemoveNotice(int64_t id);
@@ -65,6 +66,8 @@ struct SqliteStore::Writer {
   SQLite::Statement retry;
   SQLite::Statement set_paused;
   SQLite::Statement set_fire;
+  SQLite::Statement set_state;
+  SQLite::Statement delete_state;
   SQLite::Statement running;
   SQLite::Statement give_up;
   SQLite::Statement recover;
@@ -86,6 +89,7 @@ struct SqliteStore::Reader {
   Status Counts(TimeMs now, std::vector<TypeCounts>* out);
   Status PausedTypes(std::set<std::string>* out);
   Status ScheduleFires(std::map<std::string, TimeMs>* out);
+  Status HandlerState(const std::string& type, std::map<std::string, std::string>* out);
   Status DueNotices(TimeMs now, int limit, std::vector<Notice>* out);
   Status PendingNotices(std::optional<TimeMs>* next, int64_t* count);
   Status Activity(TimeMs since, std::vector<TypeActivity>* out);
@@ -100,6 +104,7 @@ struct SqliteStore::Reader {
   SQLite::Statement delayed;
   SQLite::Statement paused;
   SQLite::Statement fires;
+  SQLite::Statement handler_state;
   SQLite::Statement due_notices;
   SQLite::Statement pending_notices;
   SQLite::Statement activity;

@@ -336,7 +336,9 @@ Result<std::optional<TimeMs>> SqliteStore::NextRunAt(const std::string& type) {
 }
 
 Status SqliteStore::Finish(JobId id, const Outcome& outcome) {
-  return WriteAndWait(false, false, [&](Writer& w) { return w.Finish(id, outcome); });
+  // Several writes (state, notices) need a savepoint so a failure undoes them all.
+  const bool savepoint = !outcome.handler_state.empty() || !outcome.notices.empty();
+  return WriteAndWait(false, savepoint, [&](Writer& w) { return w.Finish(id, outcome); });
 }
 
 Status SqliteStore::Requeue(JobId id, TimeMs now, bool count_interruption) {
@@ -415,6 +417,18 @@ Result<InsertResult> SqliteStore::Fire(const std::string& type, TimeMs fire_time
 Status SqliteStore::SetScheduleFire(const std::string& type, TimeMs fire_time) {
   return WriteAndWait(true, false,
                       [&](Writer& w) { return w.SetScheduleFire(type, fire_time); });
+}
+
+Result<std::map<std::string, std::string>> SqliteStore::HandlerState(const std::string& type) {
+  std::map<std::string, std::string> values;
+  Status st = Read([&](Reader& r) { return r.HandlerState(type, &values); });
+  if (!st.ok()) return st;
+  return values;
+}
+
+Status SqliteStore::SetHandlerState(const std::string& type,
+                                    const std::map<std::string, std::string>& values) {
+  return WriteAndWait(true, true, [&](Writer& w) { return w.SetHandlerState(type, values); });
 }
 
 Result<RecoveryReport> SqliteStore::Recover(TimeMs now, int crash_retries,

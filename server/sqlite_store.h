@@ -71,6 +71,9 @@ class SqliteStore : public Store {
   Result<std::map<std::string, TimeMs>> ScheduleFires() override;
   Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) override;
   Status SetScheduleFire(const std::string& type, TimeMs fire_time) override;
+  Result<std::map<std::string, std::string>> HandlerState(const std::string& type) override;
+  Status SetHandlerState(const std::string& type,
+                         const std::map<std::string, std::string>& values) override;
   Result<RecoveryReport> Recover(TimeMs now, int crash_retries,
                                  const NoticeMaker& make = {}) override;
   Result<std::vector<Notice>> DueNotices(TimeMs now, int limit) override;

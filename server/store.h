@@ -54,6 +54,9 @@ struct Outcome {
   std::string error;
   TimeMs finished_at = 0;            // also the time of a retry decision
   std::vector<Notice> notices;       // stored in the same transaction as the outcome
+  // Handler state of the job's type (an empty value deletes its key), stored in the same
+  // transaction as the outcome.
+  std::map<std::string, std::string> handler_state;
 };
 
 // Which jobs LIST returns, newest first.
@@ -143,6 +146,12 @@ class Store {
   virtual Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) = 0;
   // Records `fire_time` as the last fire of `type` without a job (a skipped misfire). Durable.
   virtual Status SetScheduleFire(const std::string& type, TimeMs fire_time) = 0;
+
+  // Handler state: the key/value pairs kept for `type` (none: an empty map).
+  virtual Result<std::map<std::string, std::string>> HandlerState(const std::string& type) = 0;
+  // Sets keys of `type` (an empty value deletes its key) in one transaction. Durable.
+  virtual Status SetHandlerState(const std::string& type,
+                                 const std::map<std::string, std::string>& values) = 0;
 
   // Startup: every running job goes back to queued with interruptions+1, or to
   // failed when its interruptions reach `crash_retries`; the notices `make` returns

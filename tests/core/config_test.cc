@@ -24,8 +24,35 @@ constexpr DurationMs kSecond = 1000;
 
 using Texts = std::vector<std::pair<std::string, std::string>>;
 
-Result<Config> Load(const Texts& texts, bool dry_run = false) {
+// The handlers the loader is told about in these tests (jobs/handler_table.h has the real
+// ones; its test checks that they load): queue_manager and tree_watch are known but not
+// available here, so the loader's handling of both cases is tested.
+const std::vector<HandlerSpec> kHandlers = {
+    {"exec", {}, {"command", "shell", "cwd", "max_output", "env."}, true},
+    {"queue_manager",
+     {"pyrocore.torrent.queue:QueueManager", "pyrosimple.job.queue:QueueManager"},
+     {"sort_fields", "downloading_min", "downloading_max", "start_at_once", "intermission",
+      "startable", "downloading", "quiet", "scgi_url"},
+     false},
+    {"tree_watch",
+     {"pyrocore.torrent.watch:TreeWatch", "pyrosimple.job.watch:TreeWatch"},
+     {"path", "load_mode", "queued", "quiet", "trace_inotify", "cmd.", "scgi_url"},
+     false},
+    {"engine_stats",
+     {"pyrocore.torrent.jobs:EngineStats", "pyrosimple.job.connstats:EngineStats"},
+     {"scgi_url"},
+     false},
+    {"metrics_exporter", {"pyrocore.daemon.exporter:RtorrentExporter"}, {"port"}, false},
+};
+
+ConfigOptions Options() {
   ConfigOptions options;
+  options.handlers = &kHandlers;
+  return options;
+}
+
+Result<Config> Load(const Texts& texts, bool dry_run = false) {
+  ConfigOptions options = Options();
   options.state_dir = "/state";
   options.dry_run = dry_run;
   return LoadConfigFromTexts(texts, options);
@@ -701,7 +728,7 @@ TEST_F(ConfigFileTest, RelativePathsFollowTheirFile) {
                            "[server]\nsocket = run/t.sock\ndatabase = ../db/t.db\n"
                            "pid_file = ~/t.pid\nlog_file =\njobs_dir = ~\n");
   std::string other = Write("other/upq.cfg", "[paths]\njobs_dir = ./jobs\n");
-  ConfigOptions options;
+  ConfigOptions options = Options();
   options.state_dir = "/state";
   options.files = {file, other};
   Result<Config> r = LoadConfig(options);
@@ -749,7 +776,7 @@ TEST_F(ConfigFileTest, UpqConfigLoads) {
                            "enabled = false\n"
                            "concurrent = 2\n"
                            "unitsync = /usr/lib/libunitsync.so\n");
-  ConfigOptions options;
+  ConfigOptions options = Options();
   options.state_dir = "/state";
   options.files = {file};
   Result<Config> r = LoadConfig(options);
@@ -810,7 +837,7 @@ TEST(ConfigTest, LongLines) {
 }
 
 TEST_F(ConfigFileTest, MissingFile) {
-  ConfigOptions options;
+  ConfigOptions options = Options();
   options.state_dir = "/state";
   options.files = {Write("a.ini", "[server]\n"), (dir_ / "nope.ini").string()};
   Result<Config> r = LoadConfig(options);
@@ -821,7 +848,7 @@ TEST_F(ConfigFileTest, MissingFile) {
 
 TEST_F(ConfigFileTest, ErrorsNameTheFile) {
   std::string file = Write("bad.ini", "[job x]\n\nretries = many\n");
-  ConfigOptions options;
+  ConfigOptions options = Options();
   options.files = {file};
   Result<Config> r = LoadConfig(options);
   ASSERT_FALSE(r.ok());
@@ -850,6 +877,19 @@ TEST(ConfigTest, ActiveTypeWithUnavailableHandler) {
   for (const Case& c : cases) {
     EXPECT_EQ(ErrorOf(c.text), c.want) << c.text;
   }
+}
+
+TEST(ConfigTest, WithoutHandlerCatalogHandlersAreNotChecked) {
+  ConfigOptions options;
+  options.state_dir = "/state";
+  Result<Config> r = LoadConfigFromTexts(
+      {{"user.ini", "[job x]\nhandler = whatever:Thing\nfoo = 1\n[TORQUE]\njob.queue.active = True\n"}},
+      options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->types.at("x").handler, "whatever:Thing");
+  EXPECT_EQ(r->types.at("queue").handler, "pyrocore.torrent.queue:QueueManager");
+  EXPECT_TRUE(r->types.at("queue").active);
+  EXPECT_TRUE(WarningsOf(*r).empty());
 }
 
 TEST(ConfigTest, DryRunIsForced) {

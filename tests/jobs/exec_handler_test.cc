@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "core/words.h"
-#include "jobs/handler_registry.h"
+#include "tests/jobs/job_type.h"
 #include "tests/test_env.h"
 
 namespace torque::jobs {
@@ -55,15 +55,9 @@ class RecordingSink : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 
-// A type as the config loader would hand it over; setting N sits on torque.ini:N+2.
 JobTypeConfig Type(const std::vector<std::pair<std::string, std::string>>& settings,
                    const std::string& name = "t") {
-  JobTypeConfig type;
-  type.name = name;
-  type.where = {"torque.ini", 1};
-  int line = 2;
-  for (const auto& [key, value] : settings) type.settings[key] = {value, {"torque.ini", line++}};
-  return type;
+  return torque::testing::TestType(settings, name);
 }
 
 JobContext Context(const std::string& args = "") {
@@ -325,43 +319,11 @@ TEST(ExecHandlerTest, ConfigErrorsGolden) {
       {{}, "torque.ini:1: job type 't': no 'command' and no [server] jobs_dir"},
   };
   for (const auto& c : cases) {
-    auto h = MakeHandler(Type(c.settings), ServerConfig{});
+    auto h = ExecHandler::Create(Type(c.settings), ServerConfig{});
     ASSERT_FALSE(h.ok()) << c.message;
     EXPECT_EQ(h.status().code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(h.status().message(), c.message);
   }
-}
-
-TEST(ExecHandlerTest, RegistryBuildsExecAndRejectsOthers) {
-  auto exec = MakeHandler(Type({{"command", "/bin/echo {type}"}}), ServerConfig{});
-  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
-  ASSERT_NE(dynamic_cast<ExecHandler*>(exec->get()), nullptr);
-  JobContext ctx = Context();
-  EXPECT_EQ((*exec)->Run(ctx).result, "t\n");
-
-  JobTypeConfig queue = Type({{"handler", "pyrocore.torrent.queue:QueueManager"}}, "queue");
-  queue.handler = "queue_manager";
-  auto r = MakeHandler(queue, ServerConfig{});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(r.status().message(),
-            "torque.ini:2: job type 'queue': handler 'queue_manager' is not available in this "
-            "build");
-
-  for (const char* name : {"tree_watch", "engine_stats", "metrics_exporter"}) {
-    JobTypeConfig type = Type({}, "x");
-    type.handler = name;
-    r = MakeHandler(type, ServerConfig{});
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().message(), std::string("torque.ini:1: job type 'x': handler '") + name +
-                                        "' is not available in this build");
-  }
-
-  JobTypeConfig bogus = Type({}, "x");
-  bogus.handler = "bogus";
-  r = MakeHandler(bogus, ServerConfig{});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "torque.ini:1: job type 'x': unknown handler 'bogus'");
 }
 
 TEST(ExecHandlerTest, ParallelRunsOfOneHandler) {

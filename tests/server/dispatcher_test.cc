@@ -103,6 +103,30 @@ TEST_F(DispatcherTest, RunsJobAndRecordsResult) {
   EXPECT_EQ(store_->Get(id)->attempts, 1);
 }
 
+TEST_F(DispatcherTest, RunsSeeTheirTypeStateAndStoreItWithTheOutcome) {
+  ASSERT_TRUE(store_->SetHandlerState("t", {{"runs", "1"}}).ok());
+  auto handler = std::make_shared<ScriptedHandler>([](jobs::JobContext& ctx) {
+    auto state = ctx.state->Load();
+    if (!state.ok()) return jobs::RunResult::Failed(state.status().message());
+    const int runs = std::stoi(state->at("runs"));
+    jobs::RunResult r = ctx.args == "fail" ? jobs::RunResult::Failed("asked to")
+                                           : jobs::RunResult::Succeeded("run " + std::to_string(runs));
+    r.handler_state["runs"] = std::to_string(runs + 1);
+    return r;
+  });
+  Start(handler);
+  auto first = WaitFinal(Submit("a"));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->result, "run 1");
+  auto failed = WaitFinal(Submit("fail"));  // a failed outcome stores its state as well
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, JobState::kFailed);
+  auto third = WaitFinal(Submit("c"));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->result, "run 3");
+  EXPECT_EQ(store_->HandlerState("t")->at("runs"), "4");
+}
+
 TEST_F(DispatcherTest, PriorityThenRunAtThenIdOrder) {
   auto handler = std::make_shared<ScriptedHandler>();
   // Paused while submitting, so all jobs are queued when claiming starts.
@@ -180,7 +204,7 @@ TEST_F(DispatcherTest, FailsWhenAttemptsAreExhausted) {
 
 TEST_F(DispatcherTest, TimeoutReachesHandlerAndTimedOutCountsAsFailure) {
   auto handler = std::make_shared<ScriptedHandler>([](jobs::JobContext& ctx) {
-    return jobs::RunResult{Kind::kTimedOut, {}, "timed out after " + std::to_string(ctx.timeout) + "ms"};
+    return jobs::RunResult::TimedOut("timed out after " + std::to_string(ctx.timeout) + "ms");
   });
   Start(handler);
   JobId id = Submit("x", 0, 0, 1, /*timeout=*/250);

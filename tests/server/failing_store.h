@@ -30,7 +30,9 @@ class FailingStore : public server::Store {
     kPurge,
     kFire,    // Fire and SetScheduleFire
     kNotice,  // RemoveNotice and DeferNotice
-    kRead,    // Get, List, NextRunAt, Counts, PausedTypes, ScheduleFires, SizeBytes, notices
+    kState,   // SetHandlerState
+    kRead,    // Get, List, NextRunAt, Counts, PausedTypes, ScheduleFires, HandlerState,
+              // SizeBytes, notices
   };
 
   explicit FailingStore(server::Store& inner) : inner_(inner) {}
@@ -48,7 +50,7 @@ class FailingStore : public server::Store {
   void FailWrites(Status status = Status::IoError("database or disk is full")) {
     for (Kind k : {Kind::kInsert, Kind::kClaim, Kind::kFinish, Kind::kRequeue, Kind::kCancel,
                    Kind::kRetry, Kind::kSetPaused, Kind::kRecover, Kind::kPurge, Kind::kFire,
-                   Kind::kNotice}) {
+                   Kind::kNotice, Kind::kState}) {
       Fail(k, status);
     }
   }
@@ -122,6 +124,15 @@ class FailingStore : public server::Store {
   Status SetScheduleFire(const std::string& type, TimeMs fire_time) override {
     if (auto st = Check(Kind::kFire)) return *st;
     return inner_.SetScheduleFire(type, fire_time);
+  }
+  Result<std::map<std::string, std::string>> HandlerState(const std::string& type) override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.HandlerState(type);
+  }
+  Status SetHandlerState(const std::string& type,
+                         const std::map<std::string, std::string>& values) override {
+    if (auto st = Check(Kind::kState)) return *st;
+    return inner_.SetHandlerState(type, values);
   }
   Result<server::RecoveryReport> Recover(TimeMs now, int crash_retries,
                                          const server::NoticeMaker& make = {}) override {

@@ -45,7 +45,9 @@ class ServiceTest : public ::testing::Test {
       return jobs::RunResult::Succeeded("ran " + ctx.args);
     });
     dispatcher_->Configure(config_, {{"t", handler_}, {"co", handler_}}, {});
-    service_ = std::make_unique<Service>(*store_, *dispatcher_, config_, clock_,
+    intake_ = std::make_unique<Intake>(*store_, *dispatcher_, clock_,
+                                       std::make_shared<const Config>(config_));
+    service_ = std::make_unique<Service>(*store_, *dispatcher_, *intake_, clock_,
                                          io_.get_executor(), ServiceInfo{"db", clock_.Now()});
     dispatcher_->Start();
     io_thread_ = std::thread([this] { io_.run(); });
@@ -89,6 +91,7 @@ class ServiceTest : public ::testing::Test {
   std::shared_ptr<ScriptedHandler> handler_;
   std::atomic<bool> gate_{false};
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Intake> intake_;
   std::unique_ptr<Service> service_;
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
@@ -101,7 +104,7 @@ TEST_F(ServiceTest, SubmitAcksAndWaitReturnsTheRecord) {
   std::string reply = Call("WAIT " + std::to_string(id) + " 10s");
   EXPECT_NE(reply.find("\"state\":\"done\""), std::string::npos) << reply;
   EXPECT_NE(reply.find("\"result\":\"ran hello\""), std::string::npos) << reply;
-  EXPECT_EQ(service_->submitted(), 1);
+  EXPECT_EQ(intake_->accepted(), 1);
 }
 
 TEST_F(ServiceTest, AliasesResolveToTheirType) {
@@ -125,7 +128,7 @@ TEST_F(ServiceTest, StoreFailureIsAnErrNeverAnAck) {
             "ERR store database failure, nothing was stored: attempt to write a readonly database");
   EXPECT_EQ(Call("PING"), "OK pong");
   EXPECT_EQ(Call("LIST"), "OK []");
-  EXPECT_EQ(service_->submitted(), 0);
+  EXPECT_EQ(intake_->accepted(), 0);
   store_->Heal();
   Ack("t c");
 }
@@ -165,7 +168,7 @@ TEST_F(ServiceTest, CoalescingTypeReturnsTheQueuedOrRunningJob) {
   EXPECT_EQ(Call("co block"), "ACK " + std::to_string(running) + " existing");
   JobId other = Ack("co other");
   EXPECT_NE(other, running);
-  EXPECT_EQ(service_->submitted(), 2);
+  EXPECT_EQ(intake_->accepted(), 2);
   gate_ = true;
   Call("WAIT " + std::to_string(running) + " 10s");
   // Once the first is final, the same args make a new job.

@@ -165,6 +165,7 @@ TEST_F(SqliteStoreTest, AppliesMigrationsAndSetsUserVersion) {
   EXPECT_TRUE(db.tableExists("jobs"));
   EXPECT_TRUE(db.tableExists("type_state"));
   EXPECT_TRUE(db.tableExists("schedules"));
+  EXPECT_TRUE(db.tableExists("handler_state"));
   EXPECT_EQ(embedded::schema_sql()[0].name, "0001_init.sql");
   EXPECT_EQ(embedded::schema_sql()[1].name, "0002_schedules.sql");
 }
@@ -180,7 +181,7 @@ TEST_F(SqliteStoreTest, RejectsDatabaseFromNewerTorqued) {
   EXPECT_EQ(opened.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(opened.status().message(),
             "database " + path_ +
-                " has schema version 99, newer than this torqued knows (3); "
+                " has schema version 99, newer than this torqued knows (4); "
                 "upgrade torqued");
 }
 
@@ -323,6 +324,50 @@ TEST_F(SqliteStoreTest, FinishRecordsTheOutcome) {
   JobId queued = Add(MakeJob("t"));
   EXPECT_EQ(store_->Finish(queued, Ended(JobState::kDone, 0)).message(),
             "job " + std::to_string(queued) + " is queued, not running");
+}
+
+TEST_F(SqliteStoreTest, HandlerStateIsPerTypeAndSurvivesReopen) {
+  EXPECT_TRUE(store_->HandlerState("queue")->empty());
+  ASSERT_TRUE(store_->SetHandlerState("queue", {{"last_start", "1700"}, {"x", "1"}}).ok());
+  ASSERT_TRUE(store_->SetHandlerState("watch", {{"last_start", "other"}}).ok());
+  ASSERT_TRUE(store_->SetHandlerState("queue", {{"last_start", "1800"}, {"x", ""}}).ok());
+  Reopen();
+  using State = std::map<std::string, std::string>;
+  EXPECT_EQ(*store_->HandlerState("queue"), (State{{"last_start", "1800"}}));
+  EXPECT_EQ(*store_->HandlerState("watch"), (State{{"last_start", "other"}}));
+  EXPECT_TRUE(store_->HandlerState("nobody")->empty());
+}
+
+TEST_F(SqliteStoreTest, FinishStoresHandlerStateWithTheOutcome) {
+  using State = std::map<std::string, std::string>;
+  JobId id = AddRunning("queue");
+  Outcome out = Ended(JobState::kDone, 6000, "", "report");
+  out.handler_state = {{"last_start", "6000"}};
+  ASSERT_TRUE(store_->Finish(id, out).ok());
+  EXPECT_EQ(*store_->HandlerState("queue"), (State{{"last_start", "6000"}}));
+
+  // A retry decision stores state too; a refused Finish stores none.
+  JobId retried = AddRunning("queue");
+  Outcome again = Ended(JobState::kQueued, 7000);
+  again.run_at = 9000;
+  again.handler_state = {{"last_start", "7000"}};
+  ASSERT_TRUE(store_->Finish(retried, again).ok());
+  EXPECT_EQ(store_->HandlerState("queue")->at("last_start"), "7000");
+  out.handler_state = {{"last_start", "8000"}};
+  EXPECT_EQ(store_->Finish(id, out).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(store_->HandlerState("queue")->at("last_start"), "7000");
+}
+
+TEST_F(SqliteStoreTest, FinishThatCannotStoreItsStateStoresNothing) {
+  JobId id = AddRunning("queue");
+  Reopen(/*max_page_count=*/1);  // SQLite raises it to the current size: no room to grow
+  Outcome out = Ended(JobState::kDone, 6000, "", "report");
+  out.handler_state = {{"big", std::string(256 * 1024, 'x')}};
+  Status st = store_->Finish(id, out);
+  EXPECT_EQ(st.code(), Code::kIoError) << st.ToString();
+  EXPECT_EQ(MustGet(id).state, JobState::kRunning);  // the outcome went with the state
+  EXPECT_TRUE(store_->HandlerState("queue")->empty());
+  Drain();
 }
 
 TEST_F(SqliteStoreTest, ActivityOfRecentlyFinishedJobs) {

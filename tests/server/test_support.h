@@ -79,7 +79,7 @@ inline jobs::RunResult BlockUntilCancelled(jobs::JobContext& ctx, const std::ato
   while (!gate.load()) {
     pollfd p{ctx.cancel->fd(), POLLIN, 0};
     poll(&p, 1, 10);
-    if (ctx.cancel->raised()) return {jobs::RunResult::Kind::kCancelled, {}, "cancelled"};
+    if (ctx.cancel->raised()) return jobs::RunResult::Cancelled("cancelled");
   }
   return jobs::RunResult::Succeeded("released");
 }

@@ -1,0 +1,79 @@
+#include "jobs/handler_table.h"
+
+#include "jobs/exec_handler.h"
+
+namespace torque::jobs {
+namespace {
+
+template <typename T>
+Result<std::unique_ptr<Handler>> Upcast(Result<std::unique_ptr<T>> made) {
+  if (!made.ok()) return made.status();
+  return std::unique_ptr<Handler>(std::move(made).value());
+}
+
+std::vector<HandlerEntry> MakeTable() {
+  std::vector<HandlerEntry> table = {
+      {{"exec", {}, {"command", "shell", "cwd", "max_output", "env."}},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(ExecHandler::Create(type, env.config->server));
+       }},
+      {{"queue_manager",
+        {"pyrocore.torrent.queue:QueueManager", "pyrosimple.job.queue:QueueManager"},
+        {"sort_fields", "downloading_min", "downloading_max", "start_at_once", "intermission",
+         "startable", "downloading", "quiet", "scgi_url", "view", "prefilter",
+         "downloading_traffic_max", "max_downloading_traffic", "max_per_label",
+         "max_per_label.", "max_per_tracker", "max_per_tracker.", "matcher", "sort"}},
+       nullptr},
+      {{"tree_watch",
+        {"pyrocore.torrent.watch:TreeWatch", "pyrosimple.job.watch:TreeWatch"},
+        {"path", "load_mode", "queued", "quiet", "trace_inotify", "cmd.", "check_unhandled",
+         "remove_unhandled", "remove_already_added", "scgi_url"}},
+       nullptr},
+      {{"engine_stats",
+        {"pyrocore.torrent.jobs:EngineStats", "pyrosimple.job.connstats:EngineStats"},
+        {"scgi_url"}},
+       nullptr},
+      {{"metrics_exporter",
+        {"pyrocore.daemon.exporter:RtorrentExporter", "pyrosimple.job.metrics:RtorrentExporter"},
+        {"jobs", "port", "addr", "system_stats", "item_stats", "item_labels", "tracker_stats",
+         "scgi_url"}},
+       nullptr},
+  };
+  for (HandlerEntry& e : table) e.spec.available = e.make != nullptr;
+  return table;
+}
+
+}  // namespace
+
+const std::vector<HandlerEntry>& HandlerTable() {
+  static const auto* table = new std::vector<HandlerEntry>(MakeTable());
+  return *table;
+}
+
+const std::vector<HandlerSpec>& HandlerSpecs() {
+  static const auto* specs = [] {
+    auto* out = new std::vector<HandlerSpec>();
+    for (const HandlerEntry& e : HandlerTable()) out->push_back(e.spec);
+    return out;
+  }();
+  return *specs;
+}
+
+Result<std::unique_ptr<Handler>> MakeHandler(const JobTypeConfig& type, const HandlerEnv& env) {
+  // The handler setting's own line when there is one, else where the type is.
+  SourceLocation where = type.where;
+  if (auto it = type.settings.find("handler"); it != type.settings.end()) where = it->second.where;
+  std::string prefix = where.file.empty() ? "" : where.ToString() + ": ";
+  prefix += "job type '" + type.name + "': ";
+  for (const HandlerEntry& e : HandlerTable()) {
+    if (e.spec.name != type.handler) continue;
+    if (!e.make) {
+      return Status::InvalidArgument(prefix + "handler '" + type.handler +
+                                     "' is not available in this build");
+    }
+    return e.make(type, env);
+  }
+  return Status::InvalidArgument(prefix + "unknown handler '" + type.handler + "'");
+}
+
+}  // namespace torque::jobs
