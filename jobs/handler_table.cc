@@ -1,6 +1,7 @@
 #include "jobs/handler_table.h"
 
 #include "jobs/exec_handler.h"
+#include "jobs/queue_manager.h"
 
 namespace torque::jobs {
 namespace {
@@ -23,7 +24,9 @@ std::vector<HandlerEntry> MakeTable() {
          "startable", "downloading", "quiet", "scgi_url", "view", "prefilter",
          "downloading_traffic_max", "max_downloading_traffic", "max_per_label",
          "max_per_label.", "max_per_tracker", "max_per_tracker.", "matcher", "sort"}},
-       nullptr},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(QueueManager::Create(type, env));
+       }},
       {{"tree_watch",
         {"pyrocore.torrent.watch:TreeWatch", "pyrosimple.job.watch:TreeWatch"},
         {"path", "load_mode", "queued", "quiet", "trace_inotify", "cmd.", "check_unhandled",
