@@ -19,45 +19,13 @@
 # failure or Ctrl-C. It talks to nothing but its own rTorrent's UNIX socket.
 set -euo pipefail
 
-usage() { sed -n '2,20s/^# \{0,1\}//p' "$0"; }
-
-ITEMS=10000
-REPS=20
-KEEP=0
-BUILD=./build
-while (($# > 0)); do
-  case $1 in
-    --items) ITEMS=${2:-}; shift ;;
-    --reps) REPS=${2:-}; shift ;;
-    --keep) KEEP=1 ;;
-    -h | --help) usage; exit 0 ;;
-    -*) echo "rt_query.sh: unknown option $1" >&2; usage >&2; exit 64 ;;
-    *) BUILD=$1 ;;
-  esac
-  shift
-done
-[[ $ITEMS =~ ^[1-9][0-9]*$ && $REPS =~ ^[1-9][0-9]*$ ]] ||
-  { echo "rt_query.sh: --items and --reps need positive numbers" >&2; exit 64; }
-
-die() { echo "rt_query.sh: $*" >&2; exit 1; }
-say() { echo "[rt_query] $*" >&2; }
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-KIT=${RT_KIT:-$HERE/../../shared/rtorrent}
-[[ -x $KIT/start-rtorrent.sh ]] || die "no rTorrent kit at $KIT (set RT_KIT)"
-KIT=$(cd "$KIT" && pwd)
-command -v rtorrent >/dev/null || die "rtorrent not found (apt-get install rtorrent)"
-PYTHON=/usr/bin/python3
-[[ -x $PYTHON ]] || PYTHON=$(command -v python3) || die "python3 not found"
+NAME=rt_query
+USAGE_LINES=20
+# shellcheck source=bench/rt_bench.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rt_bench.sh"
+rt_bench_start "$@"
+rt_bench_need bench/rt_query
 RT_QUERY=$BUILD/bench/rt_query
-[[ -x $RT_QUERY ]] || die "missing $RT_QUERY (cmake --build $BUILD --target rt_query)"
-RT_QUERY=$(realpath "$RT_QUERY")
-BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
-[[ -f $BUILD/CMakeCache.txt && -z $BUILD_TYPE ]] && BUILD_TYPE=RelWithDebInfo
-case $BUILD_TYPE in
-  Release | RelWithDebInfo) ;;
-  *) say "WARNING: $BUILD is a '${BUILD_TYPE:-unknown}' build; use Release for meaningful figures" ;;
-esac
 
 # A short path: the socket path must stay under 108 bytes.
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/rtq.XXXXXX")
