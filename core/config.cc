@@ -403,6 +403,8 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       s = ToBool(item, t.notify_every_failure);
     } else if (key == "log_level") {
       s = ToLogLevel(item, /*allow_empty=*/true, t.log_level);
+    } else if (key == "retention") {
+      s = ToDuration(item, t.retention);
     } else if (key == "aliases") {
       s = ToAliases(item, name, t.aliases);
     } else if (key == "subjobs") {

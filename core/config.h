@@ -43,6 +43,7 @@ struct JobTypeConfig {
   bool notify_every_failure = false;         // notify_fail also for failures that are retried
   bool dry_run = false;
   std::string log_level;         // empty: the daemon's level
+  DurationMs retention = 0;      // how long finished jobs are kept; 0: [server] retention
   // Every key of the section, common and handler-specific, as written.
   std::map<std::string, Setting> settings;
   SourceLocation where;          // first place the type was mentioned

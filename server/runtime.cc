@@ -92,7 +92,9 @@ struct Runtime::Parts {
   void WaitSignal();
   void WatchGuard();
   void SchedulePurge();
-  void Purge(DurationMs retention);
+  // Deletes the finished jobs past the retention `at` gives them (a type's own or the
+  // server's).
+  void Purge(std::shared_ptr<const Config> at);
   void Reopen();
   Status Reload(Config next);
 };
@@ -203,7 +205,7 @@ void Runtime::Run(const std::function<void()>& on_ready) {
   p.notifier->Start();
   p.WaitSignal();
   if (!p.options.guard_file.empty()) p.WatchGuard();
-  p.Purge(p.config->server.retention);
+  p.Purge(p.config);
   p.SchedulePurge();
   p.log->info("torqued {} ready on {} (database {}, {} active job type(s))", TORQUE_VERSION,
               p.config->server.socket, p.config->server.database, ActiveTypes(*p.config));
@@ -274,12 +276,19 @@ void Runtime::Parts::WatchGuard() {
   });
 }
 
-void Runtime::Parts::Purge(DurationMs retention) {
-  auto purged = store->Purge(clock.Now() - retention);
+void Runtime::Parts::Purge(std::shared_ptr<const Config> at) {
+  const TimeMs now = clock.Now();
+  const DurationMs retention = at->server.retention;
+  std::map<std::string, TimeMs> type_before;
+  for (const auto& [name, type] : at->types) {
+    if (type.retention > 0) type_before[name] = now - type.retention;
+  }
+  auto purged = store->Purge(now - retention, type_before);
   if (!purged.ok()) {
     log->error("purge failed: {}", purged.status().message());
   } else if (*purged > 0) {
-    log->info("purged {} finished job(s) older than {}", *purged, FormatDuration(retention));
+    log->info("purged {} finished job(s) past their retention ({}, unless their type sets its own)",
+              *purged, FormatDuration(retention));
   }
 }
 
@@ -288,7 +297,7 @@ void Runtime::Parts::SchedulePurge() {
   purge_timer.async_wait([this](auto ec) {
     if (ec) return;
     if (purge_worker.joinable()) purge_worker.join();
-    purge_worker = std::thread([this, retention = config->server.retention] { Purge(retention); });
+    purge_worker = std::thread([this, at = config] { Purge(at); });
     SchedulePurge();
   });
 }

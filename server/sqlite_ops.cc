@@ -154,6 +154,10 @@ SqliteStore::Writer::Writer(SQLite::Database d)
       purge(db,
             "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state <> 'queued' AND "
             "state IN ('done', 'failed', 'cancelled') AND finished_at < ?1 LIMIT ?2)"),
+      purge_type(db,
+                 "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state <> 'queued' AND "
+                 "state IN ('done', 'failed', 'cancelled') AND finished_at < ?1 AND type = ?3 "
+                 "LIMIT ?2)"),
       add_notice(db,
                  "INSERT INTO outbox (job_id, target, event, subject, body, created_at, next_at) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
@@ -338,8 +342,29 @@ Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, const NoticeM
   return Status::Ok();
 }
 
-Status SqliteStore::Writer::Purge(TimeMs before, int64_t limit, int* changed) {
-  *changed = Use(purge, before, limit)->exec();
+Status SqliteStore::Writer::Purge(TimeMs before, const std::vector<std::string>& except,
+                                  int64_t limit, int* changed) {
+  if (except.empty()) {
+    *changed = Use(purge, before, limit)->exec();
+    return Status::Ok();
+  }
+  // Types with a retention of their own are left out (hourly: not worth caching).
+  std::string sql =
+      "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state <> 'queued' AND "
+      "state IN ('done', 'failed', 'cancelled') AND finished_at < ?1 AND type NOT IN (";
+  for (size_t i = 0; i < except.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
+  sql += ") LIMIT ?2)";
+  SQLite::Statement q(db, sql);
+  q.bind(1, before);
+  q.bind(2, limit);
+  for (size_t i = 0; i < except.size(); ++i) q.bind(static_cast<int>(i + 3), except[i]);
+  *changed = q.exec();
+  return Status::Ok();
+}
+
+Status SqliteStore::Writer::PurgeType(const std::string& type, TimeMs before, int64_t limit,
+                                      int* changed) {
+  *changed = Use(purge_type, before, limit, type)->exec();
   return Status::Ok();
 }
 

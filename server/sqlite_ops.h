@@ -44,8 +44,11 @@ struct SqliteStore::Writer {
   Status AddNotices(const std::vector<Notice>& notices);
   Status RemoveNotice(int64_t id);
   Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error);
-  // Deletes up to `limit` jobs that finished before `before`; `changed` says how many.
-  Status Purge(TimeMs before, int64_t limit, int* changed);
+  // Deletes up to `limit` final jobs that finished before `before`, of any type but
+  // `except`, or of `type` only when it is not empty; `changed` says how many.
+  Status Purge(TimeMs before, const std::vector<std::string>& except, int64_t limit,
+               int* changed);
+  Status PurgeType(const std::string& type, TimeMs before, int64_t limit, int* changed);
 
   SQLite::Database db;
   bool synchronous_full = true;  // what PRAGMA synchronous is set to now
@@ -72,6 +75,7 @@ struct SqliteStore::Writer {
   SQLite::Statement give_up;
   SQLite::Statement recover;
   SQLite::Statement purge;
+  SQLite::Statement purge_type;
   SQLite::Statement add_notice;
   SQLite::Statement remove_notice;
   SQLite::Statement defer_notice;

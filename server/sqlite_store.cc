@@ -462,16 +462,30 @@ Status SqliteStore::DeferNotice(int64_t id, TimeMs next_at, const std::string& e
   return WriteAndWait(false, false, [&](Writer& w) { return w.DeferNotice(id, next_at, error); });
 }
 
-Result<int64_t> SqliteStore::Purge(TimeMs before) {
+Result<int64_t> SqliteStore::Purge(TimeMs before, const std::map<std::string, TimeMs>& type_before) {
+  std::vector<std::string> except;
+  for (const auto& [type, t] : type_before) except.push_back(type);
   int64_t total = 0;
-  for (;;) {
-    int changed = 0;
-    Status st = WriteAndWait(false, false,
-                             [&](Writer& w) { return w.Purge(before, kPurgeChunk, &changed); });
-    if (!st.ok()) return st;
-    total += changed;
-    if (changed < kPurgeChunk) return total;
+  // In chunks, each its own transaction, so submissions are not held up by a large purge.
+  const auto chunks = [&](const std::function<Status(Writer&, int*)>& purge) -> Status {
+    for (;;) {
+      int changed = 0;
+      Status st = WriteAndWait(false, false, [&](Writer& w) { return purge(w, &changed); });
+      if (!st.ok()) return st;
+      total += changed;
+      if (changed < kPurgeChunk) return Status::Ok();
+    }
+  };
+  Status st = chunks([&](Writer& w, int* changed) {
+    return w.Purge(before, except, kPurgeChunk, changed);
+  });
+  for (auto it = type_before.begin(); st.ok() && it != type_before.end(); ++it) {
+    st = chunks([&](Writer& w, int* changed) {
+      return w.PurgeType(it->first, it->second, kPurgeChunk, changed);
+    });
   }
+  if (!st.ok()) return st;
+  return total;
 }
 
 Result<std::vector<TypeActivity>> SqliteStore::Activity(TimeMs since) {

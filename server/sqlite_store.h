@@ -80,7 +80,8 @@ class SqliteStore : public Store {
   Result<std::pair<std::optional<TimeMs>, int64_t>> PendingNotices() override;
   Status RemoveNotice(int64_t id) override;
   Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) override;
-  Result<int64_t> Purge(TimeMs before) override;
+  Result<int64_t> Purge(TimeMs before,
+                        const std::map<std::string, TimeMs>& type_before = {}) override;
   Result<std::vector<TypeActivity>> Activity(TimeMs since) override;
   Result<int64_t> SizeBytes() override;
 

@@ -167,8 +167,10 @@ class Store {
   virtual Status RemoveNotice(int64_t id) = 0;
   // A failed delivery attempt: attempts+1, next try at `next_at`.
   virtual Status DeferNotice(int64_t id, TimeMs next_at, const std::string& error) = 0;
-  // Deletes final jobs finished before `before`; returns how many.
-  virtual Result<int64_t> Purge(TimeMs before) = 0;
+  // Deletes final jobs finished before `before`, those of a type in `type_before` before
+  // its own time instead; returns how many.
+  virtual Result<int64_t> Purge(TimeMs before,
+                                const std::map<std::string, TimeMs>& type_before = {}) = 0;
   // Activity per type of the jobs finished at or after `since` (types without any absent).
   virtual Result<std::vector<TypeActivity>> Activity(TimeMs since) = 0;
   // Size of the database files in bytes.

@@ -257,13 +257,13 @@ TEST(ConfigTest, JobSectionEqualsTorqueKeys) {
       "[job x]\nhandler = exec\ncommand = run {args}\nenabled = no\nconcurrent = 4\n"
       "schedule = minute=*/5\nretries = 3\nretry_delay = 1m\ntimeout = 2h\npriority = -7\n"
       "coalesce = yes\naliases = xx, xy\nnotify_success = syslog\nnotify_fail = mail a@b.c\n"
-      "dry_run = on\nlog_level = DEBUG\nenv.FOO = bar\n";
+      "dry_run = on\nlog_level = DEBUG\nenv.FOO = bar\nretention = 1h\n";
   const std::string pyro =
       "[TORQUE]\njob.x.handler = exec\njob.x.command = run {args}\njob.x.enabled = no\n"
       "job.x.concurrent = 4\njob.x.schedule = minute=*/5\njob.x.retries = 3\n"
       "job.x.retry_delay = 1m\njob.x.timeout = 2h\njob.x.priority = -7\njob.x.coalesce = yes\n"
       "job.x.aliases = xx, xy\njob.x.notify_success = syslog\njob.x.notify_fail = mail a@b.c\n"
-      "job.x.dry_run = on\njob.x.log_level = DEBUG\njob.x.env.FOO = bar\n";
+      "job.x.dry_run = on\njob.x.log_level = DEBUG\njob.x.env.FOO = bar\njob.x.retention = 1h\n";
   Result<Config> a = LoadOne(upq);
   Result<Config> b = LoadOne(pyro);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -286,9 +286,10 @@ TEST(ConfigTest, JobSectionEqualsTorqueKeys) {
     EXPECT_EQ(x.notify_fail.at(0).Key(), "mail:a@b.c");
     EXPECT_TRUE(x.dry_run);
     EXPECT_EQ(x.log_level, "debug");
+    EXPECT_EQ(x.retention, 3600 * kSecond);
     EXPECT_EQ(x.Get("env.FOO"), "bar");
     EXPECT_EQ(x.Get("command"), "run {args}");
-    EXPECT_EQ(x.settings.size(), 16u);
+    EXPECT_EQ(x.settings.size(), 17u);
     EXPECT_EQ(x.where.ToString(), c == &*a ? "user.ini:1" : "user.ini:2");
     EXPECT_EQ(c->FindType("xy"), &x);
   }

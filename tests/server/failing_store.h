@@ -155,9 +155,10 @@ class FailingStore : public server::Store {
     if (auto st = Check(Kind::kNotice)) return *st;
     return inner_.DeferNotice(id, next_at, error);
   }
-  Result<int64_t> Purge(TimeMs before) override {
+  Result<int64_t> Purge(TimeMs before,
+                        const std::map<std::string, TimeMs>& type_before = {}) override {
     if (auto st = Check(Kind::kPurge)) return *st;
-    return inner_.Purge(before);
+    return inner_.Purge(before, type_before);
   }
   Result<std::vector<server::TypeActivity>> Activity(TimeMs since) override {
     if (auto st = Check(Kind::kRead)) return *st;

@@ -587,6 +587,25 @@ TEST_F(SqliteStoreTest, RecoverRequeuesRunningJobsThenGivesUp) {
   EXPECT_EQ(store_->Recover(11000, 0)->failed.at(0).id, zero);  // no crash allowance at all
 }
 
+TEST_F(SqliteStoreTest, PurgeHonoursARetentionOfTheType) {
+  // Three types finished at 1000, 2000 and 3000; "short" keeps jobs less long than the
+  // server, "long" longer.
+  for (const char* type : {"short", "long", "other"}) {
+    for (TimeMs at : {1000, 2000, 3000}) {
+      JobId id = AddRunning(type);
+      ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, at)).ok());
+    }
+  }
+  auto purged = store_->Purge(2500, {{"short", 3500}, {"long", 1500}});
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, 6);  // short: 3, long: 1, other: 2
+  auto listed = store_->List(ListFilter());
+  ASSERT_TRUE(listed.ok());
+  std::map<std::string, int> left;
+  for (const Job& j : *listed) ++left[j.type];
+  EXPECT_EQ(left, (std::map<std::string, int>{{"long", 2}, {"other", 1}}));
+}
+
 TEST_F(SqliteStoreTest, PurgeDeletesOldFinalJobsInChunks) {
   constexpr int kOld = 25000;  // more than two chunks
   std::vector<NewJob> batch(kOld, MakeJob("t"));
