@@ -794,8 +794,10 @@ TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
   EXPECT_THAT(plan_of("GROUP BY type, state"),
               HasSubstr("SCAN jobs USING COVERING INDEX jobs_type_state"));
   EXPECT_THAT(
-      plan_of("DELETE FROM jobs"),
+      plan_of("finished_at < ?1 LIMIT ?2"),
       HasSubstr("SEARCH jobs USING COVERING INDEX jobs_finished (state=? AND finished_at<?)"));
+  EXPECT_THAT(plan_of("finished_at < ?1 AND type = ?3"),
+              HasSubstr("SEARCH jobs USING INDEX jobs_type_state (type=? AND state=?)"));
   EXPECT_THAT(plan_of("SELECT id, interruptions FROM jobs WHERE"),
               HasSubstr("SEARCH jobs USING INDEX jobs_finished (state=?)"));
   EXPECT_THAT(plan_of("AND finished_at >= ?1 GROUP BY type"),
