@@ -139,16 +139,6 @@ Exit status: 0 ok (wait: the job is done), 1 the job failed or was cancelled,
 70 internal error, 75 the wait timed out.
 )";
 
-std::string ShortDuration(int64_t ms) {
-  if (ms < 0) ms = 0;
-  auto s = [](int64_t v) { return std::to_string(v); };
-  if (ms < 1000) return s(ms) + "ms";
-  if (ms < 60'000) return s(ms / 1000) + "." + s(ms / 100 % 10) + "s";
-  if (ms < 3'600'000) return s(ms / 60'000) + "m" + s(ms / 1000 % 60) + "s";
-  if (ms < 86'400'000) return s(ms / 3'600'000) + "h" + s(ms / 60'000 % 60) + "m";
-  return s(ms / 86'400'000) + "d" + s(ms / 3'600'000 % 24) + "h";
-}
-
 std::string Text(const json& v) {
   if (v.is_null()) return "-";
   if (v.is_string()) return v.get<std::string>();

@@ -12,8 +12,6 @@ namespace torque::client {
 // torque-cli --help: the forms of the command line, its options and exit codes.
 extern const char kUsage[];
 
-// "250ms", "12.3s", "5m3s", "2h5m", "3d4h" (negative counts as 0).
-std::string ShortDuration(int64_t ms);
 
 // A JSON value as a table cell: null → "-", booleans → yes/no, strings as they are.
 std::string Text(const nlohmann::json& v);

@@ -21,6 +21,7 @@
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/sort.h"
 #include "jobs/rtorrent/xmlrpc.h"
+#include "core/utf8.h"
 
 namespace torque::client {
 namespace {
@@ -43,12 +44,6 @@ std::string LowerFirst(std::string s) {
   return s;
 }
 
-std::string Upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
-}
 
 // Field names separated by commas and/or blanks.
 std::vector<std::string> SplitNames(const std::string& text) {
@@ -330,7 +325,7 @@ void RtCommand::PrintTable(const std::vector<rtorrent::Item>& items) const {
   std::vector<std::string> header;
   std::vector<bool> numeric;
   for (const Field& f : columns_) {
-    header.push_back(Upper(f.name));
+    header.push_back(AsciiUpper(f.name));
     numeric.push_back(RightAligned(f.matcher));
   }
   Table table(std::move(header), std::move(numeric));

@@ -14,6 +14,7 @@
 #include "core/schedule.h"
 #include "core/embedded.h"
 #include "core/ini_reader.h"
+#include "core/utf8.h"
 
 namespace torque {
 
@@ -545,7 +546,7 @@ std::optional<std::string> DefaultConfigFile() {
 }
 
 bool IsReservedName(const std::string& name) {
-  return config::OneOf(config::Lower(name), config::kReserved);
+  return config::OneOf(AsciiLower(name), config::kReserved);
 }
 
 }  // namespace torque

@@ -14,6 +14,7 @@
 
 #include "core/duration.h"
 #include "core/protocol.h"
+#include "core/utf8.h"
 
 namespace torque::config {
 namespace {
@@ -66,7 +67,7 @@ Status Fail(const Item& item, const std::string& expected, const std::string& go
 Status ToBool(const Item& item, bool& out) {
   static const std::set<std::string> kTrue = {"true", "t", "yes", "y", "1", "+", "on"};
   static const std::set<std::string> kFalse = {"false", "f", "no", "n", "0", "-", "off"};
-  std::string l = Lower(item.setting.value);
+  std::string l = AsciiLower(item.setting.value);
   if (!kTrue.count(l) && !kFalse.count(l)) {
     return Fail(item, "a boolean (true/false, yes/no, on/off, 1/0)", item.setting.value);
   }
@@ -104,7 +105,7 @@ Status ToNotifyRule(const Item& item, std::vector<NotifyTarget>& targets, JobTyp
 }
 
 Status ToLogLevel(const Item& item, bool allow_empty, std::string& out) {
-  std::string l = Lower(item.setting.value);
+  std::string l = AsciiLower(item.setting.value);
   if (l == "warning") l = "warn";
   for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
     if (l == level || (allow_empty && l.empty())) {
@@ -186,11 +187,6 @@ std::string HomeDir() {
   if (home && *home) return home;
   const passwd* pw = getpwuid(getuid());
   return pw && pw->pw_dir ? pw->pw_dir : "/";
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace torque::config

@@ -58,7 +58,4 @@ std::string NameError(const std::string& what, const std::string& word);
 // $HOME, else the home directory in the password database, else "/".
 std::string HomeDir();
 
-// `s` in lower case (ASCII).
-std::string Lower(std::string s);
-
 }  // namespace torque::config

@@ -167,6 +167,16 @@ Result<DurationMs> ParseDuration(std::string_view text) {
   return total;
 }
 
+std::string ShortDuration(DurationMs ms) {
+  if (ms < 0) ms = 0;
+  auto s = [](int64_t v) { return std::to_string(v); };
+  if (ms < 1000) return s(ms) + "ms";
+  if (ms < 60'000) return s(ms / 1000) + "." + s(ms / 100 % 10) + "s";
+  if (ms < 3'600'000) return s(ms / 60'000) + "m" + s(ms / 1000 % 60) + "s";
+  if (ms < 86'400'000) return s(ms / 3'600'000) + "h" + s(ms / 60'000 % 60) + "m";
+  return s(ms / 86'400'000) + "d" + s(ms / 3'600'000 % 24) + "h";
+}
+
 std::string FormatDuration(DurationMs ms) {
   if (ms == 0) return "0s";
   std::string out;

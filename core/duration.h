@@ -17,6 +17,10 @@ Result<DurationMs> ParseDuration(std::string_view text);
 // "1h30m", "250ms", "0s": the shortest exact form.
 std::string FormatDuration(DurationMs ms);
 
+// For people, not for parsing back: "340ms", "1.2s", "5m3s", "2h5m", "3d4h" (the two largest
+// units, truncated; a negative span shows as 0).
+std::string ShortDuration(DurationMs ms);
+
 // "2026-11-23T14:05:09.123Z" (UTC, millisecond precision).
 std::string FormatTimeUtc(TimeMs t);
 

@@ -13,6 +13,7 @@
 
 #include "core/config_values.h"
 #include "core/duration.h"
+#include "core/utf8.h"
 #include "core/words.h"
 
 namespace torque {
@@ -201,7 +202,7 @@ std::optional<int> SyslogFacility(std::string_view name) {
       {"syslog", 5},  {"lpr", 6},     {"news", 7},     {"uucp", 8},    {"cron", 9},
       {"authpriv", 10}, {"ftp", 11},  {"local0", 16},  {"local1", 17}, {"local2", 18},
       {"local3", 19}, {"local4", 20}, {"local5", 21},  {"local6", 22}, {"local7", 23}};
-  std::string lower = config::Lower(std::string(name));
+  std::string lower = AsciiLower(std::string(name));
   if (StartsWith(lower, "log_")) lower = lower.substr(4);  // Python's LOG_LOCAL0 spelling
   for (const auto& [n, code] : kFacilities) {
     if (lower == n) return code;

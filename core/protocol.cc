@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 
 namespace torque::protocol {
 namespace {
@@ -90,35 +91,6 @@ ProtocolError Invalid(std::string_view what, std::string_view value, std::string
                 ")");
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid
-// (stray continuation byte, overlong form, surrogate, above U+10FFFF, truncated).
-std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
-  unsigned b = byte(i);
-  if (b < 0x80) return 1;
-  std::size_t len;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b >= 0xC2 && b <= 0xDF) {
-    len = 2;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    len = 3;
-    if (b == 0xE0) lo = 0xA0;  // overlong
-    if (b == 0xED) hi = 0x9F;  // surrogates
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    len = 4;
-    if (b == 0xF0) lo = 0x90;  // overlong
-    if (b == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;  // continuation byte, C0/C1 (overlong), F5..FF
-  }
-  if (i + len > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
-
 // The first reason the raw bytes of `line` are unacceptable, in order of precedence:
 // NUL, invalid UTF-8, other control characters (TAB is allowed).
 std::optional<ProtocolError> CheckBytes(std::string_view line) {
@@ -128,7 +100,7 @@ std::optional<ProtocolError> CheckBytes(std::string_view line) {
   }
   std::optional<std::size_t> control;
   for (std::size_t i = 0; i < line.size();) {
-    std::size_t n = Utf8SequenceLength(line, i);
+    std::size_t n = Utf8SequenceLength(line.substr(i));
     if (n == 0) return Syntax("invalid UTF-8 at column " + column(i));
     unsigned char c = static_cast<unsigned char>(line[i]);
     if (!control && n == 1 && (c < 0x20 || c == 0x7F) && c != '\t') control = i;

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <vector>
 
+#include "core/utf8.h"
 #include "core/words.h"
 
 namespace torque {
@@ -66,12 +67,6 @@ struct FieldSet {
   std::vector<DayPosition> positions;
 };
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -84,7 +79,7 @@ bool AllDigits(std::string_view s) {
 }
 
 int WeekdayByName(std::string_view name) {  // mon=0; -1 if unknown
-  const std::string lower = Lower(name);
+  const std::string lower = AsciiLower(name);
   for (size_t i = 0; i < kWeekdayNames.size(); ++i) {
     if (lower == kWeekdayNames[i]) return static_cast<int>(i);
   }
@@ -101,7 +96,7 @@ int ParseValue(const FieldDef& def, std::string_view text, std::string* error) {
     }
     return v;
   }
-  const std::string lower = Lower(text);
+  const std::string lower = AsciiLower(text);
   if (def.names == Names::kMonth) {
     for (size_t i = 0; i < kMonthNames.size(); ++i) {
       if (lower == kMonthNames[i]) return static_cast<int>(i) + 1;
@@ -121,7 +116,7 @@ int ParseValue(const FieldDef& def, std::string_view text, std::string* error) {
 std::string ParseElement(const FieldDef& def, std::string_view elem, FieldSet* set) {
   if (elem.empty()) return "empty list element";
   if (def.positions) {
-    const std::string lower = Lower(elem);
+    const std::string lower = AsciiLower(elem);
     if (lower == "last") {
       set->positions.push_back({-1, -1});
       return "";
@@ -130,7 +125,7 @@ std::string ParseElement(const FieldDef& def, std::string_view elem, FieldSet* s
     if (space != std::string_view::npos) {
       const std::string_view ord = elem.substr(0, space);
       const std::string_view wd_text = Trim(elem.substr(space));
-      const std::string ord_lower = Lower(ord);
+      const std::string ord_lower = AsciiLower(ord);
       int nth = ord_lower == "last" ? -1 : 0;
       for (size_t i = 0; i < kOrdinals.size(); ++i) {
         if (ord_lower == kOrdinals[i]) nth = static_cast<int>(i) + 1;

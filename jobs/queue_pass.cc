@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/utf8.h"
 #include "jobs/rtorrent/field_format.h"
 
 namespace torque::jobs {
@@ -23,12 +24,6 @@ int64_t Number(const Item& item, const rtorrent::Field& field) {
   return 0;
 }
 
-std::string Upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
-}
 
 std::string Plural(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -53,7 +48,7 @@ const char* QueueVerdictName(QueueVerdict v) {
 
 std::string DescribeItem(const QueueSettings& s, const Item& item) {
   return "'" + Text(item, s.name_field) + "' [" + Text(item, s.alias_field) + ", #" +
-         Upper(item.hash()) + "]";
+         AsciiUpper(item.hash()) + "]";
 }
 
 QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, TimeMs now,
@@ -208,7 +203,7 @@ std::string QueueReport(const QueueSettings& s, const QueuePlan& plan, bool dry_
   for (const std::string& line : extra) out += line + "\n";
   if (!plan.decisions.empty()) out += "not started:\n";
   for (const QueueDecision& d : plan.decisions) {
-    out += "  '" + Text(*d.item, s.name_field) + "' #" + Upper(d.item->hash()) + ": " +
+    out += "  '" + Text(*d.item, s.name_field) + "' #" + AsciiUpper(d.item->hash()) + ": " +
            (d.verdict == QueueVerdict::kNotStartable ? "not startable: " : "") + d.detail + "\n";
   }
   if (!plan.more.empty()) {

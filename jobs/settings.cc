@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/config_values.h"
+#include "core/utf8.h"
 
 namespace torque::jobs {
 namespace {
@@ -15,7 +16,7 @@ config::Item ItemOf(const JobTypeConfig& type, const std::string& key, const Set
 
 // "1.5m" → 1572864; nullopt when it is not a size.
 std::optional<int64_t> ParseByteSize(const std::string& text) {
-  std::string s = config::Lower(text);
+  std::string s = AsciiLower(text);
   if (s.empty()) return std::nullopt;
   double scale = 1;
   const std::string units = "bkmgt";

@@ -8,15 +8,12 @@
 #include <variant>
 #include <vector>
 
+#include "core/duration.h"
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
-std::string Upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
-}
 
 // Text for one table cell: control characters would break the row.
 std::string Printable(std::string s) {
@@ -36,13 +33,10 @@ std::string LocalMinute(int64_t unix_seconds) {
   return buf;
 }
 
-// "45s", "5m3s", "2h5m", "3d4h": the two largest units, as torque-cli shows durations.
+// "45s", "5m3s", "2h5m", "3d4h": whole seconds, else ShortDuration.
 std::string Seconds(int64_t seconds) {
   if (seconds < 60) return std::to_string(std::max<int64_t>(seconds, 0)) + "s";
-  auto s = [](int64_t v) { return std::to_string(v); };
-  if (seconds < 3600) return s(seconds / 60) + "m" + s(seconds % 60) + "s";
-  if (seconds < 86400) return s(seconds / 3600) + "h" + s(seconds / 60 % 60) + "m";
-  return s(seconds / 86400) + "d" + s(seconds / 3600 % 24) + "h";
+  return ShortDuration(seconds * 1000);
 }
 
 std::string Joined(const std::vector<std::string>& words, const char* separator) {
@@ -71,7 +65,7 @@ std::string HumanSize(int64_t bytes) {
 std::string FormatFieldValue(const Field& field, const FieldValue& value) {
   if (const auto* b = std::get_if<bool>(&value)) return *b ? "yes" : "no";
   if (const auto* s = std::get_if<std::string>(&value)) {
-    return Printable(field.id == FieldId::kHash ? Upper(*s) : *s);
+    return Printable(field.id == FieldId::kHash ? AsciiUpper(*s) : *s);
   }
   if (const auto* words = std::get_if<std::vector<std::string>>(&value)) {
     return Printable(Joined(*words, ","));

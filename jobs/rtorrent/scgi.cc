@@ -13,6 +13,8 @@
 #include <chrono>
 #include <optional>
 
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
@@ -22,14 +24,6 @@ using boost::system::error_code;
 // rTorrent's default network.xmlrpc.size_limit; a bigger request may be dropped unanswered.
 constexpr size_t kRtorrentDefaultRequestLimit = 512 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -287,7 +281,7 @@ Result<size_t> BodyOffset(std::string_view response) {
     if (colon == std::string_view::npos) {
       return Status::IoError("bad SCGI response header '" + std::string(line) + "'");
     }
-    std::string name = Lower(line.substr(0, colon));
+    std::string name = AsciiLower(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (value.starts_with(' ') || value.starts_with('\t')) value.remove_prefix(1);
     while (value.ends_with(' ') || value.ends_with('\t')) value.remove_suffix(1);

@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
@@ -21,12 +23,6 @@ const std::vector<std::string_view> kBadTitleWords = {
     "bdrip", "brrip", "hdrip",  "dvdrip",  "ntsc",   "hdtv", "dvd-r", "dvdr",
     "dvd5",  "dvd9",  "web-dl", "blu-ray", "bluray", "bd25", "bd50",  "480p",
     "576p",  "720p",  "1080p",  "2160p",   "mp3",    "ac3",  "dts"};
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Python's os.path.splitext(path)[1] without the dot: leading dots of the base name do not
 // start an extension.
@@ -104,7 +100,7 @@ const NamePatterns& Patterns() {
 }
 
 bool HasBadWord(const std::string& title) {
-  const std::string lower = Lower(title);
+  const std::string lower = AsciiLower(title);
   for (const auto word : kBadTitleWords) {
     if (lower.find(word) != std::string::npos) return true;
   }
@@ -145,7 +141,7 @@ std::string MapAnnounceToAlias(std::string_view url, const AliasConfig& config) 
 KindHistogram KindHistogramOf(const std::vector<FileInfo>& files) {
   std::map<std::string, int64_t> sizes;
   for (const auto& file : files) {
-    std::string ext = Lower(Extension(file.path));
+    std::string ext = AsciiLower(Extension(file.path));
     if (ext.size() > 1 && ext[0] == 'r' &&
         std::all_of(ext.begin() + 1, ext.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       ext = "rar";
@@ -219,7 +215,7 @@ std::vector<std::string> KindsAtLeast(const KindHistogram& histogram, int limit)
 std::string NameTrait(std::string_view name) {
   // Longer "names" are no file names, and std::regex recurses per character.
   if (name.empty() || name.substr(0, 4) == "VTS_" || name.size() > 4096) return {};
-  const std::string lower = Lower(name);
+  const std::string lower = AsciiLower(name);
   std::string kind;
   bool tv_only = false;
   for (const auto tag : {".hdtv.", ".pdtv.", ".dsr."}) {

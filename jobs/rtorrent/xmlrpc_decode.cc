@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/utf8.h"
 #include "jobs/rtorrent/xmlrpc.h"
 
 namespace torque::rtorrent {
@@ -311,26 +312,6 @@ class ResponseParser {
   std::optional<Value> result_;
   std::string error_;
 };
-
-// The length of the valid UTF-8 sequence at the start of `s` (1-4), or 0.
-size_t Utf8SequenceLength(std::string_view s) {
-  auto byte = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
-  auto cont = [&](size_t i) { return (byte(i) & 0xC0) == 0x80; };
-  unsigned char b = byte(0);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    unsigned char lo = b == 0xE0 ? 0xA0 : 0x80;
-    unsigned char hi = b == 0xED ? 0x9F : 0xBF;  // no UTF-16 surrogates
-    return byte(1) >= lo && byte(1) <= hi && cont(2) ? 3 : 0;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    unsigned char lo = b == 0xF0 ? 0x90 : 0x80;
-    unsigned char hi = b == 0xF4 ? 0x8F : 0xBF;
-    return byte(1) >= lo && byte(1) <= hi && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
-}
 
 // Invalid UTF-8 would make expat refuse the whole answer: each bad byte becomes U+FFFD,
 // so one odd name cannot fail a d.multicall2. nullopt when nothing needs replacing.
