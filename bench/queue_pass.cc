@@ -2,11 +2,11 @@
 // request a queue pass of job type TYPE fetches its items with, sent by a minimal client
 // that only writes the bytes to rTorrent's socket and reads the answer to EOF (no XML
 // parsing, no items). Prints "RESULT raw ms <wall ms>" per run and the request's shape.
-#include <CLI/CLI.hpp>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -15,8 +15,8 @@
 #include "bench/bench_util.h"
 #include "core/cancel_signal.h"
 #include "jobs/handler_table.h"
-#include "jobs/rtorrent/connector.h"
 #include "jobs/queue_settings.h"
+#include "jobs/rtorrent/connector.h"
 #include "jobs/rtorrent/query.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/scgi.h"
@@ -135,8 +135,8 @@ int Run(const std::string& config_file, const std::string& type_name, const std:
   }
   const std::string request = rtorrent::ScgiFrame(*body);
   std::printf("RESULT raw method %s\n", capture.method_.c_str());
-  std::printf("RESULT raw columns %zu\n", capture.params_.size() -
-                                             (capture.method_ == "d.multicall2" ? 2 : 3));
+  std::printf("RESULT raw columns %zu\n",
+              capture.params_.size() - (capture.method_ == "d.multicall2" ? 2 : 3));
   std::printf("RESULT raw request_bytes %zu\n", request.size());
   for (int i = 0; i < reps; ++i) {
     const int64_t start = NowNs();

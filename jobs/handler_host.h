@@ -2,14 +2,14 @@
 // submission, the type's durable state, the daemon's executor and a logger.
 #pragma once
 
+#include <spdlog/logger.h>
+
+#include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <spdlog/logger.h>
 
 #include "core/job.h"
 #include "core/protocol.h"

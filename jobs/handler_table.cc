@@ -22,8 +22,8 @@ std::vector<HandlerEntry> MakeTable() {
         {"pyrocore.torrent.queue:QueueManager", "pyrosimple.job.queue:QueueManager"},
         {"sort_fields", "downloading_min", "downloading_max", "start_at_once", "intermission",
          "startable", "downloading", "quiet", "scgi_url", "view", "prefilter",
-         "downloading_traffic_max", "max_downloading_traffic", "max_per_label",
-         "max_per_label.", "max_per_tracker", "max_per_tracker.", "matcher", "sort"}},
+         "downloading_traffic_max", "max_downloading_traffic", "max_per_label", "max_per_label.",
+         "max_per_tracker", "max_per_tracker.", "matcher", "sort"}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(QueueManager::Create(type, env));
        }},

@@ -15,12 +15,12 @@ namespace torque::jobs {
 
 // Makes the handler of a validated job type. kInvalidArgument with the setting's file:line
 // when a handler-specific value is wrong.
-using HandlerFactory =
-    std::function<Result<std::unique_ptr<Handler>>(const JobTypeConfig& type, const HandlerEnv& env)>;
+using HandlerFactory = std::function<Result<std::unique_ptr<Handler>>(const JobTypeConfig& type,
+                                                                      const HandlerEnv& env)>;
 
 struct HandlerEntry {
-  HandlerSpec spec;      // name, aliases, keys; spec.available == (make != nullptr)
-  HandlerFactory make;   // null: known, but not in this build
+  HandlerSpec spec;     // name, aliases, keys; spec.available == (make != nullptr)
+  HandlerFactory make;  // null: known, but not in this build
 };
 
 // The table, "exec" first (the order messages list handlers in).

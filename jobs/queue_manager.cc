@@ -44,7 +44,8 @@ std::string Text(const rtorrent::Item& item, const rtorrent::Field& field) {
 // or failed with the reason.
 RunResult CallFailure(const Status& st, const std::string& doing,
                       const std::optional<Steady::time_point>& deadline, DurationMs timeout) {
-  if (st.code() == Status::Code::kCancelled) return RunResult::Cancelled("cancelled while " + doing);
+  if (st.code() == Status::Code::kCancelled)
+    return RunResult::Cancelled("cancelled while " + doing);
   if (st.code() == Status::Code::kTimeout && deadline && Steady::now() >= *deadline) {
     return RunResult::TimedOut("timed out after " + FormatDuration(timeout) + " while " + doing);
   }
@@ -91,7 +92,8 @@ RunResult QueueManager::Run(JobContext& ctx) {
   TimeMs stored = 0;
   if (ctx.state) {
     auto state = ctx.state->Load();
-    if (!state.ok()) return RunResult::Failed("cannot read the last start: " + state.status().message());
+    if (!state.ok())
+      return RunResult::Failed("cannot read the last start: " + state.status().message());
     if (auto it = state->find(kLastStartKey); it != state->end()) {
       stored = std::strtoll(it->second.c_str(), nullptr, 10);
     }
@@ -134,8 +136,7 @@ RunResult QueueManager::Run(JobContext& ctx) {
     ++round_trips;
     sent = SendStarts(client, plan, ctx, extra);
   }
-  const double total_ms =
-      std::chrono::duration<double, std::milli>(Steady::now() - began).count();
+  const double total_ms = std::chrono::duration<double, std::milli>(Steady::now() - began).count();
   std::string timing = "took " + Ms(total_ms) + ": " + std::to_string(round_trips) +
                        (round_trips == 1 ? " request" : " requests") + " to rTorrent, " +
                        Ms(ThreadCpuMs() - cpu_began) + " CPU in torqued";
@@ -169,11 +170,11 @@ Status QueueManager::SendStarts(rtorrent::RtorrentClient& client, const QueuePla
     calls.push_back({"d.start", {rtorrent::Value(item->hash())}});
     for (rtorrent::MethodCall& w : item->PendingWrites()) calls.push_back(std::move(w));
     if (!settings_.quiet) {
-      calls.push_back({"print",
-                       {rtorrent::Value(""),
-                        rtorrent::Value("QueueManager: Started '" +
-                                        Text(*item, settings_.name_field) + "' {" +
-                                        Text(*item, settings_.alias_field) + "}")}});
+      calls.push_back(
+          {"print",
+           {rtorrent::Value(""),
+            rtorrent::Value("QueueManager: Started '" + Text(*item, settings_.name_field) + "' {" +
+                            Text(*item, settings_.alias_field) + "}")}});
     }
   }
   auto answers = client.SystemMultiCall(calls);
@@ -182,8 +183,8 @@ Status QueueManager::SendStarts(rtorrent::RtorrentClient& client, const QueuePla
     for (size_t i = first[k]; i < first[k] + 2 && i < answers->size(); ++i) {
       const Result<rtorrent::Value>& a = (*answers)[i];
       if (a.ok()) continue;
-      refused.push_back("starting " + DescribeItem(settings_, *plan.start[k]) + " failed: " +
-                        calls[i].method + ": " + a.status().message());
+      refused.push_back("starting " + DescribeItem(settings_, *plan.start[k]) +
+                        " failed: " + calls[i].method + ": " + a.status().message());
       if (ctx.log) ctx.log->warn("{}", refused.back());
       break;
     }

@@ -16,7 +16,7 @@
 namespace torque::rtorrent {
 class Connector;
 class RtorrentClient;
-}
+}  // namespace torque::rtorrent
 
 namespace torque::jobs {
 
@@ -50,8 +50,8 @@ class QueueManager : public Handler {
   // Sends every start of `plan` (d.open, d.start, the item's cache write-backs, the log
   // line) in one system.multicall; a line per start rTorrent refused goes to `refused`.
   // The failure of the request as a whole, else Ok.
-  Status SendStarts(rtorrent::RtorrentClient& client, const QueuePlan& plan,
-                    JobContext& ctx, std::vector<std::string>& refused) const;
+  Status SendStarts(rtorrent::RtorrentClient& client, const QueuePlan& plan, JobContext& ctx,
+                    std::vector<std::string>& refused) const;
 
   QueueSettings settings_;
   std::string type_name_;

@@ -24,7 +24,6 @@ int64_t Number(const Item& item, const rtorrent::Field& field) {
   return 0;
 }
 
-
 std::string Plural(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -35,13 +34,20 @@ std::string Seconds(DurationMs ms) { return std::to_string(ms / 1000) + " s"; }
 
 const char* QueueVerdictName(QueueVerdict v) {
   switch (v) {
-    case QueueVerdict::kNotStartable: return "not startable";
-    case QueueVerdict::kIntermission: return "intermission";
-    case QueueVerdict::kTraffic: return "traffic";
-    case QueueVerdict::kMaxReached: return "downloading_max";
-    case QueueVerdict::kAtOnce: return "start_at_once";
-    case QueueVerdict::kLabelMax: return "max_per_label";
-    case QueueVerdict::kTrackerMax: return "max_per_tracker";
+    case QueueVerdict::kNotStartable:
+      return "not startable";
+    case QueueVerdict::kIntermission:
+      return "intermission";
+    case QueueVerdict::kTraffic:
+      return "traffic";
+    case QueueVerdict::kMaxReached:
+      return "downloading_max";
+    case QueueVerdict::kAtOnce:
+      return "start_at_once";
+    case QueueVerdict::kLabelMax:
+      return "max_per_label";
+    case QueueVerdict::kTrackerMax:
+      return "max_per_tracker";
   }
   return "?";
 }
@@ -114,9 +120,9 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
     return plan;
   }
   if (s.downloading_traffic_max > 0 && plan.traffic > s.downloading_traffic_max) {
-    const std::string detail = "the downloading items receive " + rtorrent::HumanSize(plan.traffic) +
-                               "/s, over downloading_traffic_max " +
-                               rtorrent::HumanSize(s.downloading_traffic_max) + "/s";
+    const std::string detail =
+        "the downloading items receive " + rtorrent::HumanSize(plan.traffic) +
+        "/s, over downloading_traffic_max " + rtorrent::HumanSize(s.downloading_traffic_max) + "/s";
     plan.blocked = detail;
     rest(0, QueueVerdict::kTraffic, detail);
     explain_others();
@@ -137,10 +143,10 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
     const Item* item = startable[i];
     if (started >= start_now) {
       std::string detail = "only " + Plural(start_now, "start", "starts") + " per pass";
-      detail += start_now == s.start_at_once
-                    ? " (start_at_once = " + std::to_string(s.start_at_once) + ")"
-                    : " (catching up to downloading_min = " + std::to_string(s.downloading_min) +
-                          ")";
+      detail +=
+          start_now == s.start_at_once
+              ? " (start_at_once = " + std::to_string(s.start_at_once) + ")"
+              : " (catching up to downloading_min = " + std::to_string(s.downloading_min) + ")";
       rest(i, QueueVerdict::kAtOnce, detail);
       break;
     }
@@ -152,8 +158,8 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
       rest(i, QueueVerdict::kMaxReached, detail);
       break;
     }
-    if (const std::string label = Text(*item, s.label_field); s.LabelLimit(label) > 0 &&
-                                                              per_label[label] >= s.LabelLimit(label)) {
+    if (const std::string label = Text(*item, s.label_field);
+        s.LabelLimit(label) > 0 && per_label[label] >= s.LabelLimit(label)) {
       decide(item, QueueVerdict::kLabelMax, [&] {
         return "max_per_label reached for label '" + label + "' (" +
                std::to_string(per_label[label]) + " of " + std::to_string(s.LabelLimit(label)) +
@@ -165,8 +171,8 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
         s.TrackerLimit(alias) > 0 && per_tracker[alias] >= s.TrackerLimit(alias)) {
       decide(item, QueueVerdict::kTrackerMax, [&] {
         return "max_per_tracker reached for tracker '" + alias + "' (" +
-               std::to_string(per_tracker[alias]) + " of " +
-               std::to_string(s.TrackerLimit(alias)) + ")";
+               std::to_string(per_tracker[alias]) + " of " + std::to_string(s.TrackerLimit(alias)) +
+               ")";
       });
       continue;
     }

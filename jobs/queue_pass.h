@@ -41,11 +41,11 @@ struct QueuePlan {
   // then the others; beyond the limit only counted in `more` (verdict name → count).
   std::vector<QueueDecision> decisions;
   std::map<std::string, int> more;
-  int fetched = 0;       // items looked at
-  int downloading = 0;   // downloading before the pass
+  int fetched = 0;      // items looked at
+  int downloading = 0;  // downloading before the pass
   int startable = 0;
-  int64_t traffic = 0;   // summed down rate of the downloading items (bytes/s)
-  TimeMs last_start = 0;       // after the pass (moved by a start or the clock guard)
+  int64_t traffic = 0;    // summed down rate of the downloading items (bytes/s)
+  TimeMs last_start = 0;  // after the pass (moved by a start or the clock guard)
   bool clock_went_back = false;
   // Why nothing started, when nothing did and something was startable; "" otherwise.
   std::string blocked;

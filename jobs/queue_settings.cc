@@ -100,13 +100,12 @@ Result<QueueSettings> ReadQueueSettings(const JobTypeConfig& type, const Config&
   auto max = r.Int("downloading_max", 9, 0, kMaxCount);
   auto at_once = r.Int("start_at_once", 1, 0, kMaxCount);
   auto intermission = r.Duration("intermission", 0);
-  auto traffic =
-      r.ByteSize(FirstSet(r, {"downloading_traffic_max", "max_downloading_traffic"}), 0);
+  auto traffic = r.ByteSize(FirstSet(r, {"downloading_traffic_max", "max_downloading_traffic"}), 0);
   auto per_label = r.Int("max_per_label", 0, 0, kMaxCount);
   auto per_tracker = r.Int("max_per_tracker", 0, 0, kMaxCount);
-  for (const Status& st : {prefilter.status(), quiet.status(), min.status(), max.status(),
-                           at_once.status(), intermission.status(), traffic.status(),
-                           per_label.status(), per_tracker.status()}) {
+  for (const Status& st :
+       {prefilter.status(), quiet.status(), min.status(), max.status(), at_once.status(),
+        intermission.status(), traffic.status(), per_label.status(), per_tracker.status()}) {
     if (!st.ok()) return st;
   }
   s.prefilter = *prefilter;
@@ -121,9 +120,9 @@ Result<QueueSettings> ReadQueueSettings(const JobTypeConfig& type, const Config&
   if (Status st = ReadOverrides(type, r, "max_per_label.", s.label_max); !st.ok()) return st;
   if (Status st = ReadOverrides(type, r, "max_per_tracker.", s.tracker_max); !st.ok()) return st;
 
-  for (auto [field, name] : {std::pair{&s.name_field, "name"}, std::pair{&s.alias_field, "alias"},
-                             std::pair{&s.label_field, "custom_1"},
-                             std::pair{&s.down_field, "down"}}) {
+  for (auto [field, name] :
+       {std::pair{&s.name_field, "name"}, std::pair{&s.alias_field, "alias"},
+        std::pair{&s.label_field, "custom_1"}, std::pair{&s.down_field, "down"}}) {
     auto f = Lookup(name);
     if (!f.ok()) return f.status();
     *field = std::move(*f);

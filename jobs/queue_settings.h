@@ -41,18 +41,18 @@ struct QueueSettings {
   // startable OR downloading OR candidates: what one fetch must return (its rTorrent
   // pre-filter drops everything else).
   rtorrent::Condition fetch;
-  std::string startable_text;       // as pyrocore logs it
+  std::string startable_text;  // as pyrocore logs it
   std::string downloading_text;
   rtorrent::SortOrder sort;
   std::vector<std::string> fields;  // every field a pass reads
 
   std::string view = "main";
-  bool prefilter = true;            // let rTorrent drop what cannot matter
+  bool prefilter = true;  // let rTorrent drop what cannot matter
   int downloading_min = 1;
   int downloading_max = 9;
   int start_at_once = 1;
   DurationMs intermission = 0;
-  bool quiet = false;               // no "QueueManager: Started" line in rTorrent's log
+  bool quiet = false;  // no "QueueManager: Started" line in rTorrent's log
   // Optional limits, off when 0: no start while the downloading items' summed down rate
   // exceeds it (bytes/s); at most N downloading items per label (custom_1) or tracker alias,
   // with per-name overrides.

@@ -2,14 +2,14 @@
 // jobs that handlers submit all take it.
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <variant>
-
-#include <spdlog/logger.h>
 
 #include "core/clock.h"
 #include "core/config.h"

@@ -2,12 +2,11 @@
 // a host once the database is open, kept across reloads unless their type changed.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "core/clock.h"
 #include "core/config.h"

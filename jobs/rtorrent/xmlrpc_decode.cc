@@ -2,7 +2,6 @@
 // past (no intermediate element or value tree: for a 6 MB d.multicall2 answer that tree
 // was most of the time, see DESIGN.md).
 #include <expat.h>
-#include <xmlrpc-c/base64.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <xmlrpc-c/base64.hpp>
 
 #include "core/utf8.h"
 #include "jobs/rtorrent/xmlrpc.h"
@@ -21,7 +21,19 @@ namespace {
 constexpr size_t kSlice = 64 * 1024;
 
 // The elements of a methodResponse. kScalar covers the typed leaves.
-enum class Tag { kResponse, kParams, kParam, kFault, kValue, kArray, kData, kStruct, kMember, kName, kScalar };
+enum class Tag {
+  kResponse,
+  kParams,
+  kParam,
+  kFault,
+  kValue,
+  kArray,
+  kData,
+  kStruct,
+  kMember,
+  kName,
+  kScalar
+};
 enum class Scalar { kInt, kBool, kDouble, kString, kBase64, kDateTime, kNil };
 
 bool IsBlank(std::string_view s) {
@@ -102,7 +114,8 @@ class ResponseParser {
     if (!result_) return Status::IoError("bad XMLRPC response: no value in the methodResponse");
     if (fault_) {
       std::optional<Fault> fault = FaultFromValue(*result_);
-      if (!fault) return Status::IoError("bad XMLRPC response: a fault without faultCode and faultString");
+      if (!fault)
+        return Status::IoError("bad XMLRPC response: a fault without faultCode and faultString");
       return fault->ToStatus();
     }
     return std::move(*result_);
@@ -160,13 +173,20 @@ class ResponseParser {
         return expect(true, Tag::kStruct);
       }
       std::optional<Scalar> scalar;
-      if (name == "i4" || name == "int" || name == "i8" || name == "ex:i8") scalar = Scalar::kInt;
-      else if (name == "string") scalar = Scalar::kString;
-      else if (name == "boolean") scalar = Scalar::kBool;
-      else if (name == "double") scalar = Scalar::kDouble;
-      else if (name == "base64") scalar = Scalar::kBase64;
-      else if (name == "dateTime.iso8601") scalar = Scalar::kDateTime;
-      else if (name == "nil" || name == "ex:nil") scalar = Scalar::kNil;
+      if (name == "i4" || name == "int" || name == "i8" || name == "ex:i8")
+        scalar = Scalar::kInt;
+      else if (name == "string")
+        scalar = Scalar::kString;
+      else if (name == "boolean")
+        scalar = Scalar::kBool;
+      else if (name == "double")
+        scalar = Scalar::kDouble;
+      else if (name == "base64")
+        scalar = Scalar::kBase64;
+      else if (name == "dateTime.iso8601")
+        scalar = Scalar::kDateTime;
+      else if (name == "nil" || name == "ex:nil")
+        scalar = Scalar::kNil;
       if (!scalar) return expect(false, Tag::kScalar);
       scalar_ = *scalar;
       collecting_ = true;
@@ -299,7 +319,7 @@ class ResponseParser {
 
   XML_Parser parser_;
   std::vector<Tag> tags_;
-  std::vector<Value> containers_;  // arrays and structs being filled, innermost last
+  std::vector<Value> containers_;   // arrays and structs being filled, innermost last
   std::vector<std::string> names_;  // member names, innermost last
   Value pending_;                   // the value of the element that just ended
   std::string text_;

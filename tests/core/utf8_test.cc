@@ -10,22 +10,22 @@ TEST(Utf8Test, SequenceLengthGolden) {
       {"", 0},
       {"a", 1},
       {"\x7f", 1},
-      {"\xc3\xa9x", 2},                 // é
-      {"\xe2\x9c\x93", 3},              // ✓
-      {"\xf0\x9f\x8e\xac", 4},          // 🎬
-      {"\xf4\x8f\xbf\xbf", 4},          // U+10FFFF
-      {"\x80", 0},                      // stray continuation
-      {"\xc0\xaf", 0},                  // overlong
-      {"\xc1\xbf", 0},                  // overlong
-      {"\xe0\x80\xaf", 0},              // overlong
-      {"\xed\xa0\x80", 0},              // surrogate
-      {"\xf0\x80\x80\xaf", 0},          // overlong
-      {"\xf4\x90\x80\x80", 0},          // above U+10FFFF
+      {"\xc3\xa9x", 2},         // é
+      {"\xe2\x9c\x93", 3},      // ✓
+      {"\xf0\x9f\x8e\xac", 4},  // 🎬
+      {"\xf4\x8f\xbf\xbf", 4},  // U+10FFFF
+      {"\x80", 0},              // stray continuation
+      {"\xc0\xaf", 0},          // overlong
+      {"\xc1\xbf", 0},          // overlong
+      {"\xe0\x80\xaf", 0},      // overlong
+      {"\xed\xa0\x80", 0},      // surrogate
+      {"\xf0\x80\x80\xaf", 0},  // overlong
+      {"\xf4\x90\x80\x80", 0},  // above U+10FFFF
       {"\xf5\x80\x80\x80", 0},
       {"\xff", 0},
-      {"\xc3", 0},                      // truncated
+      {"\xc3", 0},  // truncated
       {"\xe2\x9c", 0},
-      {"\xe2\x28\x93", 0},              // bad continuation
+      {"\xe2\x28\x93", 0},  // bad continuation
   };
   for (const auto& [text, len] : cases) EXPECT_EQ(Utf8SequenceLength(text), len) << text;
 }

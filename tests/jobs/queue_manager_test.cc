@@ -78,7 +78,7 @@ class FakeRtorrent : public rtorrent::Rpc {
   std::mutex mu;
   std::vector<QueueItem> items;
   std::optional<Status> fail;
-  int delay_ms = 0;  // before every answer
+  int delay_ms = 0;                           // before every answer
   std::map<std::string, std::string> faults;  // "d.start:HASH" → fault text
   std::vector<std::string> methods;
   std::vector<std::vector<std::string>> multicalls;
@@ -203,8 +203,9 @@ TEST_F(QueueManagerTest, StartsAreTheSecondAndLastRequest) {
   EXPECT_EQ(rt_.multicalls[0],
             (std::vector<std::string>{"d.open", "d.start", "d.custom.set", "print", "d.open",
                                       "d.start", "d.custom.set", "print"}));
-  EXPECT_EQ(rt_.printed, (std::vector<std::string>{"QueueManager: Started 'item A' {example.com}",
-                                                   "QueueManager: Started 'item B' {example.com}"}));
+  EXPECT_EQ(rt_.printed,
+            (std::vector<std::string>{"QueueManager: Started 'item A' {example.com}",
+                                      "QueueManager: Started 'item B' {example.com}"}));
   EXPECT_TRUE(rt_.items[0].active && rt_.items[1].active);
   EXPECT_EQ(r.handler_state.at(QueueManager::kLastStartKey), std::to_string(kNowMs));
   EXPECT_NE(r.result.find("started 'item A' [example.com, #A]\nstarted 'item B'"),
@@ -289,8 +290,7 @@ TEST_F(QueueManagerTest, FailuresEndTheRunWithTheReason) {
 
   connections_->connect_error = Status::NotFound("no rTorrent URL: ~/.rtorrent.rc not found");
   RunResult unconfigured = Run(*h);
-  EXPECT_EQ(unconfigured.error,
-            "cannot reach rTorrent: no rTorrent URL: ~/.rtorrent.rc not found");
+  EXPECT_EQ(unconfigured.error, "cannot reach rTorrent: no rTorrent URL: ~/.rtorrent.rc not found");
   connections_->connect_error.reset();
 
   rt_.faults["d.start:A"] = "Could not find info-hash.";

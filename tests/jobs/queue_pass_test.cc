@@ -87,8 +87,9 @@ TEST(QueuePassTest, MinimumCatchesUpRegardlessOfMaximum) {
   const auto items = Items({Stopped("A"), Stopped("B"), Stopped("C"), Stopped("D")});
   QueuePlan plan = PlanQueuePass(s, items, kNowMs, 0);
   EXPECT_EQ(Started(plan), (std::vector<std::string>{"A", "B", "C"}));
-  EXPECT_EQ(NotStarted(plan),
-            std::vector<std::string>{"D: only 3 starts per pass (catching up to downloading_min = 3)"});
+  EXPECT_EQ(
+      NotStarted(plan),
+      std::vector<std::string>{"D: only 3 starts per pass (catching up to downloading_min = 3)"});
 }
 
 TEST(QueuePassTest, MaximumStopsThePass) {
@@ -158,11 +159,11 @@ TEST(QueuePassTest, NothingStartableLeavesTheLastStartAlone) {
   EXPECT_EQ(plan.last_start, 77);
   EXPECT_EQ(plan.blocked, "");
   // Complete items are no candidates; the rest, in sort order, say which clause failed.
-  EXPECT_EQ(NotStarted(plan),
-            (std::vector<std::string>{
-                "I: is_ignored=no (is_ignored=yes)",
-                "M: message=/^$|ghost/ (message='Tracker: timeout')",
-                "O: is_open=no (is_open=yes)", "P: done=0 (done=40.0)", "Z: prio>0 (prio=0)"}));
+  EXPECT_EQ(
+      NotStarted(plan),
+      (std::vector<std::string>{
+          "I: is_ignored=no (is_ignored=yes)", "M: message=/^$|ghost/ (message='Tracker: timeout')",
+          "O: is_open=no (is_open=yes)", "P: done=0 (done=40.0)", "Z: prio>0 (prio=0)"}));
   // "ghost" in the message is allowed, as in pyrocore's default.
   EXPECT_EQ(Started(PlanQueuePass(Settings(), Items({ghost}), kNowMs, 0)),
             std::vector<std::string>{"G"});
@@ -219,20 +220,20 @@ TEST(QueuePassTest, LabelAndTrackerLimitsSkipToTheNextItem) {
   QueueItem d = Stopped("D");
   QueuePlan by_tracker = PlanQueuePass(s, Items({tv, c, d}), kNowMs, 0);
   EXPECT_EQ(Started(by_tracker), std::vector<std::string>{"C"});
-  EXPECT_EQ(NotStarted(by_tracker),
-            std::vector<std::string>{
-                "D: max_per_tracker reached for tracker 'example.com' (2 of 2)"});
+  EXPECT_EQ(
+      NotStarted(by_tracker),
+      std::vector<std::string>{"D: max_per_tracker reached for tracker 'example.com' (2 of 2)"});
 }
 
 TEST(QueuePassTest, PyrotorqueManualSamplesBehaveAsDescribed) {
   // "audio downloads that don't stay below a 25% threshold regarding contained images are
   // not started automatically, unless you raise the priority to 3 (high)".
-  const QueueSettings s = Settings(
-      {{"startable",
-        "is_ignored=0 message= prio>0\n[ prio>2 OR [ NOT [ traits=audio kind_25=jpg,png,tif,bmp ] ] ]"},
-       {"downloading", "[ prio>1 [ down>3 OR started<2i ] ]"},
-       {"start_at_once", "10"},
-       {"downloading_max", "3"}});
+  const QueueSettings s = Settings({{"startable",
+                                     "is_ignored=0 message= prio>0\n[ prio>2 OR [ NOT [ "
+                                     "traits=audio kind_25=jpg,png,tif,bmp ] ] ]"},
+                                    {"downloading", "[ prio>1 [ down>3 OR started<2i ] ]"},
+                                    {"start_at_once", "10"},
+                                    {"downloading_max", "3"}});
   QueueItem covers = Stopped("A");
   covers.name = "Artist - Album (2020) [FLAC]";
   covers.kind = "70%_flac 30%_jpg";
@@ -246,9 +247,9 @@ TEST(QueuePassTest, PyrotorqueManualSamplesBehaveAsDescribed) {
   video.kind = "100%_mkv";
   QueuePlan plan = PlanQueuePass(s, Items({covers, high, few, video}), kNowMs, 0);
   EXPECT_EQ(Started(plan), (std::vector<std::string>{"H", "F", "V"}));
-  EXPECT_EQ(NotStarted(plan),
-            std::vector<std::string>{"A: [ prio>2 OR [ NOT traits=audio kind_25=jpg,png,tif,bmp ] ] "
-                                     "(kind_25=flac,jpg, prio=2, traits=audio,flac)"});
+  EXPECT_EQ(NotStarted(plan), std::vector<std::string>{
+                                  "A: [ prio>2 OR [ NOT traits=audio kind_25=jpg,png,tif,bmp ] ] "
+                                  "(kind_25=flac,jpg, prio=2, traits=audio,flac)"});
 
   // "we only count items that have a normal or high priority, and transfer data or were
   // started in the last 2 minutes".

@@ -39,9 +39,9 @@ TEST(QueueSettingsTest, PyrocoreDefaults) {
   for (const auto& k : s->sort.keys()) sorted.push_back((k.descending ? "-" : "") + k.field.name);
   EXPECT_EQ(sorted, (std::vector<std::string>{"-prio", "loaded", "name"}));
   // Exactly what a pass reads: the conditions, the sort and the report.
-  EXPECT_EQ(s->fields, (std::vector<std::string>{"done", "is_active", "is_complete", "is_ignored",
-                                                 "is_open", "message", "prio", "loaded", "name",
-                                                 "alias"}));
+  EXPECT_EQ(s->fields,
+            (std::vector<std::string>{"done", "is_active", "is_complete", "is_ignored", "is_open",
+                                      "message", "prio", "loaded", "name", "alias"}));
 }
 
 TEST(QueueSettingsTest, ConditionsAsPyrocoreBuildsThem) {
@@ -58,8 +58,8 @@ TEST(QueueSettingsTest, ConditionsAsPyrocoreBuildsThem) {
   EXPECT_EQ(ps->startable_text, "[ is_open=no is_active=no is_complete=no ] [ prio>2 ]");
   EXPECT_EQ(ps->sort.keys().size(), 1u);
   EXPECT_EQ(ps->downloading_traffic_max, 1024 * 1024);
-  auto limits = Read({{"max_per_label", "2"}, {"max_per_label.TV", "1"},
-                      {"max_per_tracker.example.org", "3"}});
+  auto limits = Read(
+      {{"max_per_label", "2"}, {"max_per_label.TV", "1"}, {"max_per_tracker.example.org", "3"}});
   ASSERT_TRUE(limits.ok());
   EXPECT_EQ(limits->LabelLimit("TV"), 1);
   EXPECT_EQ(limits->LabelLimit("Other"), 2);
@@ -71,7 +71,8 @@ TEST(QueueSettingsTest, ConditionsAsPyrocoreBuildsThem) {
 TEST(QueueSettingsTest, ErrorsNameTheSetting) {
   const std::pair<std::vector<std::pair<std::string, std::string>>, std::string> cases[] = {
       {{{"startable", "prio>"}},
-       "torque.ini:2: job type 'queue': key 'startable': bad number '' for field 'prio' at column 6"},
+       "torque.ini:2: job type 'queue': key 'startable': bad number '' for field 'prio' at column "
+       "6"},
       {{{"downloading", "[ down>0"}},
        "torque.ini:2: job type 'queue': key 'downloading': '[' without a matching ']' at column 1"},
       {{{"sort_fields", "-prio,sise"}},

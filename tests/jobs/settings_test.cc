@@ -65,9 +65,9 @@ TEST(SettingReaderTest, ErrorsGolden) {
             at + "expected an integer 0..10, got '11'");
   EXPECT_EQ(Outcome("k", "x", [](const SettingReader& r) { return r.Int("k", 0, 0, 10); }),
             at + "expected an integer 0..10, got 'x'");
-  EXPECT_EQ(Outcome("k", "soon", [](const SettingReader& r) { return r.Duration("k", 0); })
-                .rfind(at, 0),
-            0u);
+  EXPECT_EQ(
+      Outcome("k", "soon", [](const SettingReader& r) { return r.Duration("k", 0); }).rfind(at, 0),
+      0u);
   for (const char* bad : {"", "k", "1.2.3", "-5", "1x", "."}) {
     EXPECT_EQ(Outcome("k", bad, [](const SettingReader& r) { return r.ByteSize("k", 0); }),
               at + "expected a size in bytes (e.g. 500k, 2m, 1.5g), got '" + bad + "'")
@@ -75,18 +75,16 @@ TEST(SettingReaderTest, ErrorsGolden) {
   }
   EXPECT_EQ(Outcome("k", "sise>1g", [](const SettingReader& r) { return r.Condition("k", ""); }),
             at + "unknown field 'sise' at column 1\n  sise>1g\n  ^");
-  EXPECT_EQ(Outcome("k", "{x}", [](const SettingReader& r) {
-              return r.Template("k", "", {"path"});
-            }),
-            at + "unknown placeholder '{x}' (known: {path}; write {{ and }} for literal braces)");
+  EXPECT_EQ(
+      Outcome("k", "{x}", [](const SettingReader& r) { return r.Template("k", "", {"path"}); }),
+      at + "unknown placeholder '{x}' (known: {path}; write {{ and }} for literal braces)");
 }
 
 TEST(SettingReaderTest, FailNamesTheSettingOrTheType) {
   const JobTypeConfig type = TestType({{"k", "v"}});
   const SettingReader r(type);
   EXPECT_EQ(r.Fail("k", "too big").message(), "torque.ini:2: job type 't': key 'k': too big");
-  EXPECT_EQ(r.Fail("other", "needed").message(),
-            "torque.ini:1: job type 't': key 'other': needed");
+  EXPECT_EQ(r.Fail("other", "needed").message(), "torque.ini:1: job type 't': key 'other': needed");
 }
 
 TEST(SettingReaderTest, ConditionSettingOutsideTheType) {

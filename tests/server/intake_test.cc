@@ -111,7 +111,8 @@ TEST_F(IntakeTest, RefusalsGolden) {
   EXPECT_EQ(Refusal(Take("nope")), "unknown unknown job type 'nope'");
   EXPECT_EQ(Refusal(Take("off")), "disabled job type 'off' is not active (set active = true)");
   store_->Fail(FailingStore::Kind::kInsert, Status::IoError("database or disk is full"), 1);
-  EXPECT_EQ(Refusal(Take("t")), "store database failure, nothing was stored: database or disk is full");
+  EXPECT_EQ(Refusal(Take("t")),
+            "store database failure, nothing was stored: database or disk is full");
   intake_->BeginShutdown();
   EXPECT_EQ(Refusal(Take("t")), "shutdown torqued is shutting down; job not accepted");
   EXPECT_EQ(intake_->accepted(), 0);

@@ -18,7 +18,8 @@ using testing::TempDir;
 // Records its life cycle in a shared log; keeps the host it was started with.
 class LifecycleHandler : public jobs::Handler {
  public:
-  LifecycleHandler(std::string name, std::vector<std::string>* log) : name_(std::move(name)), log_(log) {}
+  LifecycleHandler(std::string name, std::vector<std::string>* log)
+      : name_(std::move(name)), log_(log) {}
   Status Start(jobs::HandlerHost& host) override {
     host_ = &host;
     log_->push_back("start " + name_);
@@ -47,7 +48,8 @@ TEST(CompareTypesTest, AddedRemovedChangedKept) {
   before.types = {{"a", Type("a")}, {"b", Type("b")}, {"gone", Type("gone")}, {"off", Type("off")}};
   before.types["off"].active = false;
   Config after;
-  after.types = {{"a", Type("a")}, {"b", Type("b", "2")}, {"new", Type("new")}, {"off", Type("off")}};
+  after.types = {
+      {"a", Type("a")}, {"b", Type("b", "2")}, {"new", Type("new")}, {"off", Type("off")}};
   TypeChanges c = CompareTypes(before, after);
   EXPECT_EQ(c.kept, std::vector<std::string>{"a"});
   EXPECT_EQ(c.changed, std::vector<std::string>{"b"});
