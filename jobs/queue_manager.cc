@@ -34,12 +34,6 @@ bool IsDryRunArg(const std::string& args) {
   return args == "dry-run" || args == "dry_run" || args == "--dry-run" || args == "-n";
 }
 
-std::string Text(const rtorrent::Item& item, const rtorrent::Field& field) {
-  rtorrent::FieldValue v = item.Get(field);
-  const std::string* s = std::get_if<std::string>(&v);
-  return s ? *s : "";
-}
-
 // A failed rTorrent call as the run's outcome: cancelled, timed out (the job's timeout),
 // or failed with the reason.
 RunResult CallFailure(const Status& st, const std::string& doing,
@@ -171,10 +165,7 @@ Status QueueManager::SendStarts(rtorrent::RtorrentClient& client, const QueuePla
     for (rtorrent::MethodCall& w : item->PendingWrites()) calls.push_back(std::move(w));
     if (!settings_.quiet) {
       calls.push_back(
-          {"print",
-           {rtorrent::Value(""),
-            rtorrent::Value("QueueManager: Started '" + Text(*item, settings_.name_field) + "' {" +
-                            Text(*item, settings_.alias_field) + "}")}});
+          {"print", {rtorrent::Value(""), rtorrent::Value(StartedLogLine(settings_, *item))}});
     }
   }
   auto answers = client.SystemMultiCall(calls);

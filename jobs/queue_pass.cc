@@ -11,12 +11,6 @@ namespace {
 
 using rtorrent::Item;
 
-std::string Text(const Item& item, const rtorrent::Field& field) {
-  rtorrent::FieldValue v = item.Get(field);
-  const std::string* s = std::get_if<std::string>(&v);
-  return s ? *s : "";
-}
-
 int64_t Number(const Item& item, const rtorrent::Field& field) {
   rtorrent::FieldValue v = item.Get(field);
   if (const int64_t* n = std::get_if<int64_t>(&v)) return *n;
@@ -52,8 +46,19 @@ const char* QueueVerdictName(QueueVerdict v) {
   return "?";
 }
 
+std::string FieldText(const Item& item, const rtorrent::Field& field) {
+  rtorrent::FieldValue v = item.Get(field);
+  const std::string* s = std::get_if<std::string>(&v);
+  return s ? *s : "";
+}
+
+std::string StartedLogLine(const QueueSettings& s, const Item& item) {
+  return "QueueManager: Started '" + FieldText(item, s.name_field) + "' {" +
+         FieldText(item, s.alias_field) + "}";
+}
+
 std::string DescribeItem(const QueueSettings& s, const Item& item) {
-  return "'" + Text(item, s.name_field) + "' [" + Text(item, s.alias_field) + ", #" +
+  return "'" + FieldText(item, s.name_field) + "' [" + FieldText(item, s.alias_field) + ", #" +
          AsciiUpper(item.hash()) + "]";
 }
 
@@ -131,12 +136,34 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
 
   int count = plan.downloading;
   const int start_now = std::max(s.start_at_once, s.downloading_min - count);
-  std::map<std::string, int> per_label, per_tracker;
+  // The optional limits in effect, each counting the downloading items by its key.
+  struct KeyLimit {
+    QueueVerdict verdict;
+    const char* setting;   // "max_per_label"
+    const char* key_name;  // "label"
+    const rtorrent::Field* field;
+    int (QueueSettings::*limit)(const std::string& key) const;
+    std::map<std::string, int> count;
+  };
+  std::vector<KeyLimit> limits;
   if (s.HasLabelLimits()) {
-    for (const Item* d : downloading) ++per_label[Text(*d, s.label_field)];
+    limits.push_back({QueueVerdict::kLabelMax,
+                      "max_per_label",
+                      "label",
+                      &s.label_field,
+                      &QueueSettings::LabelLimit,
+                      {}});
   }
   if (s.HasTrackerLimits()) {
-    for (const Item* d : downloading) ++per_tracker[Text(*d, s.alias_field)];
+    limits.push_back({QueueVerdict::kTrackerMax,
+                      "max_per_tracker",
+                      "tracker",
+                      &s.alias_field,
+                      &QueueSettings::TrackerLimit,
+                      {}});
+  }
+  for (KeyLimit& l : limits) {
+    for (const Item* d : downloading) ++l.count[FieldText(*d, *l.field)];
   }
   int started = 0;
   for (size_t i = 0; i < startable.size(); ++i) {
@@ -158,29 +185,29 @@ QueuePlan PlanQueuePass(const QueueSettings& s, const std::vector<Item>& items, 
       rest(i, QueueVerdict::kMaxReached, detail);
       break;
     }
-    if (const std::string label = Text(*item, s.label_field);
-        s.LabelLimit(label) > 0 && per_label[label] >= s.LabelLimit(label)) {
-      decide(item, QueueVerdict::kLabelMax, [&] {
-        return "max_per_label reached for label '" + label + "' (" +
-               std::to_string(per_label[label]) + " of " + std::to_string(s.LabelLimit(label)) +
-               ")";
-      });
-      continue;
+    const KeyLimit* full = nullptr;  // the first limit the item's key has reached
+    std::string key;
+    for (const KeyLimit& l : limits) {
+      key = FieldText(*item, *l.field);
+      const int max = (s.*l.limit)(key);
+      const auto counted = l.count.find(key);
+      if (max > 0 && counted != l.count.end() && counted->second >= max) {
+        full = &l;
+        break;
+      }
     }
-    if (const std::string alias = Text(*item, s.alias_field);
-        s.TrackerLimit(alias) > 0 && per_tracker[alias] >= s.TrackerLimit(alias)) {
-      decide(item, QueueVerdict::kTrackerMax, [&] {
-        return "max_per_tracker reached for tracker '" + alias + "' (" +
-               std::to_string(per_tracker[alias]) + " of " + std::to_string(s.TrackerLimit(alias)) +
-               ")";
+    if (full) {
+      decide(item, full->verdict, [&] {
+        return std::string(full->setting) + " reached for " + full->key_name + " '" + key + "' (" +
+               std::to_string(full->count.at(key)) + " of " +
+               std::to_string((s.*full->limit)(key)) + ")";
       });
       continue;
     }
     plan.last_start = now;
     ++count;
     ++started;
-    if (s.HasLabelLimits()) ++per_label[Text(*item, s.label_field)];
-    if (s.HasTrackerLimits()) ++per_tracker[Text(*item, s.alias_field)];
+    for (KeyLimit& l : limits) ++l.count[FieldText(*item, *l.field)];
     plan.start.push_back(item);
   }
   if (started == 0 && plan.blocked.empty()) {
@@ -209,7 +236,7 @@ std::string QueueReport(const QueueSettings& s, const QueuePlan& plan, bool dry_
   for (const std::string& line : extra) out += line + "\n";
   if (!plan.decisions.empty()) out += "not started:\n";
   for (const QueueDecision& d : plan.decisions) {
-    out += "  '" + Text(*d.item, s.name_field) + "' #" + AsciiUpper(d.item->hash()) + ": " +
+    out += "  '" + FieldText(*d.item, s.name_field) + "' #" + AsciiUpper(d.item->hash()) + ": " +
            (d.verdict == QueueVerdict::kNotStartable ? "not startable: " : "") + d.detail + "\n";
   }
   if (!plan.more.empty()) {

@@ -78,5 +78,9 @@ std::string QueueReport(const QueueSettings& settings, const QueuePlan& plan, bo
 
 // "'<name>' [<alias>, #<HASH>]", as pyrocore logs a start.
 std::string DescribeItem(const QueueSettings& settings, const rtorrent::Item& item);
+// "QueueManager: Started '<name>' {<alias>}", the line a start writes into rTorrent's log.
+std::string StartedLogLine(const QueueSettings& settings, const rtorrent::Item& item);
+// A text field's value ("" when the field is not text).
+std::string FieldText(const rtorrent::Item& item, const rtorrent::Field& field);
 
 }  // namespace torque::jobs
