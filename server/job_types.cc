@@ -124,9 +124,10 @@ JobTypes::JobTypes(Store& store, Intake& intake, boost::asio::any_io_executor ex
 
 JobTypes::~JobTypes() { StopAll(); }
 
-Dispatcher::Handlers JobTypes::Apply(Plan plan) {
+Dispatcher::Handlers JobTypes::Apply(Plan plan, TypeChanges* reported) {
   const Config empty;
   const TypeChanges changes = CompareTypes(config_ ? *config_ : empty, *plan.config);
+  if (reported) *reported = changes;
   std::map<std::string, std::unique_ptr<Entry>> next;
   for (const std::string& name : changes.kept) {
     auto it = entries_.find(name);

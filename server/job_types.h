@@ -51,8 +51,9 @@ class JobTypes {
   // Installs `plan`: the handler of a type that CompareTypes keeps goes on running (with
   // its state); handlers of removed and changed types are stopped, then those of added and
   // changed types started (a failed Start is logged; the type still takes jobs). Returns
-  // the handlers in effect, for Dispatcher::Configure.
-  Dispatcher::Handlers Apply(Plan plan);
+  // the handlers in effect, for Dispatcher::Configure; `changes` (if given) gets what
+  // CompareTypes said about the previous and the new configuration.
+  Dispatcher::Handlers Apply(Plan plan, TypeChanges* changes = nullptr);
 
   // Stops every handler (at shutdown). Idempotent.
   void StopAll();

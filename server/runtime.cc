@@ -362,8 +362,8 @@ Status Runtime::Parts::Reload(Config next) {
     log->error("reload: cannot read paused job types ({}); new types start unpaused",
                paused.status().message());
   }
-  const TypeChanges changes = CompareTypes(*config, *next_config);
-  dispatcher->Configure(*next_config, job_types->Apply(std::move(*plan)),
+  TypeChanges changes;
+  dispatcher->Configure(*next_config, job_types->Apply(std::move(*plan), &changes),
                         paused.ok() ? *paused : std::set<std::string>());
   if (Status s = scheduler->Configure(*next_config); !s.ok()) {
     log->error("reload: schedules unchanged: {}", s.message());  // validated at load already

@@ -110,7 +110,12 @@ TEST_F(JobTypesTest, UnchangedHandlersKeepRunningAcrossAReload) {
   log_.clear();
   Config two;
   two.types = {{"a", Type("a")}, {"b", Type("b", "changed")}, {"d", Type("d")}};
-  Dispatcher::Handlers second = types_->Apply(Plan(two));
+  TypeChanges changes;
+  Dispatcher::Handlers second = types_->Apply(Plan(two), &changes);
+  EXPECT_EQ(changes.kept, std::vector<std::string>{"a"});
+  EXPECT_EQ(changes.changed, std::vector<std::string>{"b"});
+  EXPECT_EQ(changes.added, std::vector<std::string>{"d"});
+  EXPECT_EQ(changes.removed, std::vector<std::string>{"c"});
   // Old handlers stop before their successors start; "a" is not touched.
   EXPECT_EQ(log_, (std::vector<std::string>{"stop b2", "stop c3", "start b5", "start d6"}));
   EXPECT_EQ(second.at("a"), first.at("a"));  // the very same instance, state and all
