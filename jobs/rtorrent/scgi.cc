@@ -190,18 +190,17 @@ class Exchange {
       return;
     }
     reserved_ = true;
-    std::string_view headers(response_.data(), end);
-    for (std::string_view name : {"Content-Length:", "content-length:", "CONTENT-LENGTH:"}) {
-      const size_t at = headers.find(name);
-      if (at == std::string_view::npos) continue;
-      const char* first = headers.data() + at + name.size();
-      while (first < headers.data() + headers.size() && *first == ' ') ++first;
-      size_t length = 0;
-      std::from_chars(first, headers.data() + headers.size(), length);
-      if (length > 0 && end + 4 + length <= options_.max_response_bytes) {
-        response_.reserve(end + 4 + length);
-      }
-      return;
+    const std::string headers = AsciiLower(std::string_view(response_.data(), end));
+    const std::string_view name = "content-length:";
+    const size_t at = headers.find(name);
+    if (at == std::string::npos) return;
+    const char* first = headers.data() + at + name.size();
+    const char* last = headers.data() + headers.size();
+    while (first < last && *first == ' ') ++first;
+    size_t length = 0;
+    std::from_chars(first, last, length);
+    if (length > 0 && end + 4 + length <= options_.max_response_bytes) {
+      response_.reserve(end + 4 + length);
     }
   }
 
