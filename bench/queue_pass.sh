@@ -29,30 +29,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/rt_bench.sh"
 rt_bench_start "$@"
 rt_bench_need server/torqued client/torque-cli bench/queue_pass bench/rt_query
 
-ROOT=$(mktemp -d "${TMPDIR:-/tmp}/qp.XXXXXX")  # short: socket paths stay under 108 bytes
-RT_DIR=$ROOT/rt
-SOCK=$RT_DIR/rtorrent.sock
-RESULTS=$ROOT/results.txt
-: >"$RESULTS"
+rt_bench_workdir qp
+FAILURE_LOG=$ROOT/torqued.log
+FAILURE_LOG_NAME="torqued's log"
 TORQUED_PID=
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  [[ -n $TORQUED_PID ]] && kill "$TORQUED_PID" 2>/dev/null && wait "$TORQUED_PID" 2>/dev/null
-  if [[ -d $RT_DIR ]]; then
-    "$KIT/stop-rtorrent.sh" $( ((KEEP)) || echo --purge) "$RT_DIR" >/dev/null 2>&1 || true
-  fi
-  if ((rc != 0 && rc != 130 && rc != 143)) && [[ -f $ROOT/torqued.log ]]; then
-    say "failed (exit $rc); torqued's log:"
-    tail -n 8 "$ROOT/torqued.log" >&2 || true
-  fi
-  if ((KEEP)); then say "kept $ROOT"; else rm -rf "$ROOT"; fi
-  exit "$rc"
+rt_bench_on_exit() {
+  if [[ -n $TORQUED_PID ]]; then kill "$TORQUED_PID" 2>/dev/null && wait "$TORQUED_PID" 2>/dev/null || true; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 START=$(date +%s)
 say "temp dir $ROOT ($(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -49,3 +49,38 @@ rt_bench_need() {
     [[ -x $BUILD/$bin ]] || die "missing $BUILD/$bin (cmake --build $BUILD --target ${bin##*/})"
   done
 }
+
+# Runs when the script ends, before the clean-up (a script may redefine it).
+rt_bench_on_exit() { :; }
+
+# rt_bench_workdir PREFIX: a temp dir ROOT (a short path: socket paths stay under 108
+# bytes) with RT_DIR (the kit's rTorrent), SOCK and RESULTS. When the script ends,
+# rt_bench_on_exit runs, the rTorrent is stopped, on failure the last lines of FAILURE_LOG
+# (called FAILURE_LOG_NAME) are shown, and ROOT is deleted unless --keep.
+rt_bench_workdir() {
+  ROOT=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  RT_DIR=$ROOT/rt
+  SOCK=$RT_DIR/rtorrent.sock
+  RESULTS=$ROOT/results.txt
+  : >"$RESULTS"
+  FAILURE_LOG=$RT_DIR/rtorrent.out
+  FAILURE_LOG_NAME="rTorrent's output"
+  trap rt_bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+rt_bench_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  rt_bench_on_exit
+  if [[ -d $RT_DIR ]]; then
+    "$KIT/stop-rtorrent.sh" $( ((KEEP)) || echo --purge) "$RT_DIR" >/dev/null 2>&1 || true
+  fi
+  if ((rc != 0 && rc != 130 && rc != 143)) && [[ -f $FAILURE_LOG ]]; then
+    say "failed (exit $rc); $FAILURE_LOG_NAME:"
+    tail -n 8 "$FAILURE_LOG" >&2 || true
+  fi
+  if ((KEEP)); then say "kept $ROOT"; else rm -rf "$ROOT"; fi
+  exit "$rc"
+}

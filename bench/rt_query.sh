@@ -27,33 +27,7 @@ rt_bench_start "$@"
 rt_bench_need bench/rt_query
 RT_QUERY=$BUILD/bench/rt_query
 
-# A short path: the socket path must stay under 108 bytes.
-ROOT=$(mktemp -d "${TMPDIR:-/tmp}/rtq.XXXXXX")
-RT_DIR=$ROOT/rt
-SOCK=$RT_DIR/rtorrent.sock
-RESULTS=$ROOT/results.txt
-: >"$RESULTS"
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -d $RT_DIR ]]; then
-    if ((KEEP)); then
-      "$KIT/stop-rtorrent.sh" "$RT_DIR" >/dev/null 2>&1 || true
-    else
-      "$KIT/stop-rtorrent.sh" --purge "$RT_DIR" >/dev/null 2>&1 || true
-    fi
-  fi
-  if ((rc != 0 && rc != 130 && rc != 143)) && [[ -f $RT_DIR/rtorrent.out ]]; then
-    say "failed (exit $rc); rTorrent's output:"
-    tail -n 8 "$RT_DIR/rtorrent.out" >&2 || true
-  fi
-  if ((KEEP)); then say "kept $ROOT"; else rm -rf "$ROOT"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+rt_bench_workdir rtq
 
 # seconds_since T0 (from date +%s.%N)
 seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
