@@ -30,39 +30,17 @@ rt_bench_start "$@"
 rt_bench_need server/torqued client/torque-cli bench/queue_pass bench/rt_query
 
 rt_bench_workdir qp
-FAILURE_LOG=$ROOT/torqued.log
-FAILURE_LOG_NAME="torqued's log"
-TORQUED_PID=
-rt_bench_on_exit() {
-  if [[ -n $TORQUED_PID ]]; then kill "$TORQUED_PID" 2>/dev/null && wait "$TORQUED_PID" 2>/dev/null || true; fi
-}
 
 START=$(date +%s)
 say "temp dir $ROOT ($(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg))"
-RTORRENT_MEMORY_MAX=${RTORRENT_MEMORY_MAX:-256M} "$KIT/start-rtorrent.sh" "$RT_DIR" >/dev/null
-say "making and loading $ITEMS torrents"
-"$PYTHON" "$KIT/torrent_tool.py" many "$ITEMS" "$ROOT/items" >/dev/null
-"$BUILD/bench/rt_query" setup --socket "$SOCK" --dir "$ROOT/items" --batch 500 \
-  --start-every 100 >>"$RESULTS"
+rt_bench_items 100
 
-cat >"$ROOT/torque.ini" <<INI
-[server]
-socket = $ROOT/torqued.sock
-database = $ROOT/torque.db
-pid_file = $ROOT/torqued.pid
-log_file = $ROOT/torqued.log
-[rtorrent]
-url = scgi://$SOCK
+rt_bench_torqued <<INI
 [TORQUE]
 job.queue.active = True
 job.queue.schedule =
 job.queue.downloading_max = 1000000
 INI
-"$BUILD/server/torqued" --config "$ROOT/torque.ini" --fg 2>>"$ROOT/torqued.err" &
-TORQUED_PID=$!
-cli() { "$BUILD/client/torque-cli" -s "$ROOT/torqued.sock" "$@"; }
-for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
-cli ping >/dev/null || die "torqued did not start"
 
 # process CPU ticks of torqued (utime + stime)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$TORQUED_PID/stat"; }

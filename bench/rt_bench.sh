@@ -50,8 +50,43 @@ rt_bench_need() {
   done
 }
 
-# Runs when the script ends, before the clean-up (a script may redefine it).
-rt_bench_on_exit() { :; }
+# Runs when the script ends, before the clean-up (a script may redefine it): stops the
+# torqued rt_bench_torqued started.
+TORQUED_PID=
+rt_bench_on_exit() {
+  if [[ -n $TORQUED_PID ]]; then kill "$TORQUED_PID" 2>/dev/null && wait "$TORQUED_PID" 2>/dev/null || true; fi
+}
+
+# rt_bench_items START_EVERY: starts the kit's rTorrent in RT_DIR (RTORRENT_MEMORY_MAX,
+# default 512M) and loads ITEMS small torrents into it (torrent_tool.py many, then
+# bench/rt_query setup: every START_EVERY-th started, 0: none; its figures go to RESULTS).
+rt_bench_items() {
+  RTORRENT_MEMORY_MAX=${RTORRENT_MEMORY_MAX:-512M} "$KIT/start-rtorrent.sh" "$RT_DIR" >/dev/null
+  say "making and loading $ITEMS torrents"
+  "$PYTHON" "$KIT/torrent_tool.py" many "$ITEMS" "$ROOT/items" >/dev/null
+  "$BUILD/bench/rt_query" setup --socket "$SOCK" --dir "$ROOT/items" --batch 500 \
+    --start-every "$1" >>"$RESULTS"
+}
+
+# rt_bench_torqued < INI: writes ROOT/torque.ini ([server] files in ROOT, [rtorrent] url =
+# SOCK, then the INI lines read from stdin), starts torqued with it (TORQUED_PID; its log
+# becomes the failure log), defines `cli` (torque-cli on its socket) and waits until it
+# answers.
+rt_bench_torqued() {
+  {
+    printf '[server]\nsocket = %s\ndatabase = %s\npid_file = %s\nlog_file = %s\n' \
+      "$ROOT/torqued.sock" "$ROOT/torque.db" "$ROOT/torqued.pid" "$ROOT/torqued.log"
+    printf '[rtorrent]\nurl = scgi://%s\n' "$SOCK"
+    cat
+  } >"$ROOT/torque.ini"
+  FAILURE_LOG=$ROOT/torqued.log
+  FAILURE_LOG_NAME="torqued's log"
+  "$BUILD/server/torqued" --config "$ROOT/torque.ini" --fg 2>>"$ROOT/torqued.err" &
+  TORQUED_PID=$!
+  cli() { "$BUILD/client/torque-cli" -s "$ROOT/torqued.sock" "$@"; }
+  for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+  cli ping >/dev/null || die "torqued did not start"
+}
 
 # rt_bench_workdir PREFIX: a temp dir ROOT (a short path: socket paths stay under 108
 # bytes) with RT_DIR (the kit's rTorrent), SOCK and RESULTS. When the script ends,

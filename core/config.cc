@@ -366,7 +366,15 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       return Status::Ok();
     }
   }
-  for (const auto& [key, item] : draft.items) {
+  std::map<std::string, Item> items = draft.items;
+  if (spec) {
+    for (const auto& [key, value] : spec->defaults) {
+      if (items.count(key)) continue;
+      items[key] = Item{Setting{value, {"<" + spec->name + " defaults>", 0}}, -1,
+                        "job type '" + name + "': key '" + key + "'"};
+    }
+  }
+  for (const auto& [key, item] : items) {
     t.settings[key] = item.setting;
     const std::string& v = item.setting.value;
     Status s;
@@ -390,6 +398,8 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       s = ToInt(item, 0, 1000, t.retries);
     } else if (key == "retry_delay") {
       s = ToDuration(item, t.retry_delay);
+    } else if (key == "retry_max_delay") {
+      s = ToDuration(item, t.retry_max_delay);
     } else if (key == "timeout") {
       s = ToDuration(item, t.timeout);
     } else if (key == "priority") {

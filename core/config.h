@@ -34,6 +34,7 @@ struct JobTypeConfig {
   std::string schedule;          // empty: none (issue 4)
   int retries = 0;               // extra attempts after a failure
   DurationMs retry_delay = 10'000;  // base of the exponential backoff
+  DurationMs retry_max_delay = 24LL * 3600 * 1000;  // its ceiling
   DurationMs timeout = 0;        // 0: none
   int priority = 0;              // default priority of submissions
   bool coalesce = false;         // at most one queued/running job with the same args
@@ -107,6 +108,9 @@ struct HandlerSpec {
   std::vector<std::string> aliases;  // e.g. "pyrocore.torrent.queue:QueueManager"
   std::vector<std::string> keys;     // its own keys; one ending in '.' is a prefix ("cmd.")
   bool available = true;             // false: known, not in this build (inactive types only)
+  // Values of common keys (retries, retry_delay, ...) for every type of this handler that
+  // does not set them.
+  std::map<std::string, std::string> defaults;
 };
 
 // How LoadConfig finds and overrides things.

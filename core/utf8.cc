@@ -46,4 +46,25 @@ std::string AsciiUpper(std::string_view s) {
   return out;
 }
 
+std::string PrintableBytes(std::string_view bytes) {
+  constexpr size_t kMaxShown = 60;
+  std::string out;
+  size_t i = 0;
+  while (i < bytes.size() && out.size() < kMaxShown) {
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    const size_t n = Utf8SequenceLength(bytes.substr(i));
+    if (n > 1 || (n == 1 && byte >= 0x20 && byte != 0x7f)) {
+      out.append(bytes.substr(i, n));
+      i += n;
+    } else {
+      out += "\\x";
+      out += kUpperHexDigits[byte >> 4];
+      out += kUpperHexDigits[byte & 0xf];
+      ++i;
+    }
+  }
+  if (i < bytes.size()) out += "...";
+  return out;
+}
+
 }  // namespace torque

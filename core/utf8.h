@@ -1,4 +1,5 @@
-// Text helpers every area shares: UTF-8 sequence checks and ASCII case folding.
+// Text helpers every area shares: UTF-8 sequence checks, ASCII classes and case folding,
+// and bytes made printable for messages.
 #pragma once
 
 #include <cstddef>
@@ -15,5 +16,17 @@ std::size_t Utf8SequenceLength(std::string_view s);
 // `s` with A-Z (AsciiLower) or a-z (AsciiUpper) changed; every other byte as it is.
 std::string AsciiLower(std::string_view s);
 std::string AsciiUpper(std::string_view s);
+
+// 0-9, and the ASCII white space of C's isspace (space, \t \n \v \f \r), whatever the locale.
+inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+inline constexpr std::string_view kUpperHexDigits = "0123456789ABCDEF";
+
+// `bytes` (a name, a key, a path part from a file) for a message: valid UTF-8 except
+// control characters as it is, any other byte as \xNN, cut after about 60 bytes with "...".
+std::string PrintableBytes(std::string_view bytes);
 
 }  // namespace torque

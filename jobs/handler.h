@@ -42,10 +42,18 @@ struct RunResult {
   // The type's durable state to store in the same transaction as this outcome (an
   // empty value deletes its key), whatever the kind.
   std::map<std::string, std::string> handler_state;
+  // A failure that another attempt cannot cure (an invalid input): not retried.
+  bool final = false;
 
   static RunResult Succeeded(std::string result) { return Of(Kind::kSucceeded, {}, std::move(result)); }
   static RunResult Failed(std::string error, std::string result = {}) {
     return Of(Kind::kFailed, std::move(error), std::move(result));
+  }
+  // Failed, and not retried.
+  static RunResult FailedFinal(std::string error, std::string result = {}) {
+    RunResult r = Failed(std::move(error), std::move(result));
+    r.final = true;
+    return r;
   }
   static RunResult TimedOut(std::string error, std::string result = {}) {
     return Of(Kind::kTimedOut, std::move(error), std::move(result));

@@ -2,6 +2,7 @@
 
 #include "jobs/exec_handler.h"
 #include "jobs/queue_manager.h"
+#include "jobs/tree_watch.h"
 
 namespace torque::jobs {
 namespace {
@@ -14,7 +15,7 @@ Result<std::unique_ptr<Handler>> Upcast(Result<std::unique_ptr<T>> made) {
 
 std::vector<HandlerEntry> MakeTable() {
   std::vector<HandlerEntry> table = {
-      {{"exec", {}, {"command", "shell", "cwd", "max_output", "env."}},
+      {{"exec", {}, {"command", "shell", "cwd", "max_output", "env."}, true, {}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(ExecHandler::Create(type, env.config->server));
        }},
@@ -23,23 +24,36 @@ std::vector<HandlerEntry> MakeTable() {
         {"sort_fields", "downloading_min", "downloading_max", "start_at_once", "intermission",
          "startable", "downloading", "quiet", "scgi_url", "view", "prefilter",
          "downloading_traffic_max", "max_downloading_traffic", "max_per_label", "max_per_label.",
-         "max_per_tracker", "max_per_tracker.", "matcher", "sort"}},
+         "max_per_tracker", "max_per_tracker.", "matcher", "sort"},
+        true,
+        {}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(QueueManager::Create(type, env));
        }},
       {{"tree_watch",
         {"pyrocore.torrent.watch:TreeWatch", "pyrosimple.job.watch:TreeWatch"},
         {"path", "load_mode", "queued", "quiet", "trace_inotify", "cmd.", "check_unhandled",
-         "remove_unhandled", "remove_already_added", "scgi_url"}},
-       nullptr},
+         "remove_unhandled", "remove_already_added", "print_to_client", "start_immediately",
+         "started", "label_from_path", "load_raw", "after_load", "quarantine", "settle",
+         "poll_interval", "scgi_url"},
+        true,
+        // Loads are retried while rTorrent is down, at most a minute apart.
+        {{"retries", "1000"}, {"retry_delay", "1s"}, {"retry_max_delay", "1m"}}},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(TreeWatch::Create(type, env));
+       }},
       {{"engine_stats",
         {"pyrocore.torrent.jobs:EngineStats", "pyrosimple.job.connstats:EngineStats"},
-        {"scgi_url"}},
+        {"scgi_url"},
+        true,
+        {}},
        nullptr},
       {{"metrics_exporter",
         {"pyrocore.daemon.exporter:RtorrentExporter", "pyrosimple.job.metrics:RtorrentExporter"},
         {"jobs", "port", "addr", "system_stats", "item_stats", "item_labels", "tracker_stats",
-         "scgi_url"}},
+         "scgi_url"},
+        true,
+        {}},
        nullptr},
   };
   for (HandlerEntry& e : table) e.spec.available = e.make != nullptr;

@@ -5,12 +5,11 @@
 #include <chrono>
 #include <cstdio>
 
-#include "core/duration.h"
 #include "jobs/queue_pass.h"
 #include "jobs/rtorrent/connector.h"
 #include "jobs/rtorrent/query.h"
 #include "jobs/rtorrent/rpc_client.h"
-#include "jobs/settings.h"
+#include "jobs/rtorrent_job.h"
 
 namespace torque::jobs {
 namespace {
@@ -34,18 +33,6 @@ bool IsDryRunArg(const std::string& args) {
   return args == "dry-run" || args == "dry_run" || args == "--dry-run" || args == "-n";
 }
 
-// A failed rTorrent call as the run's outcome: cancelled, timed out (the job's timeout),
-// or failed with the reason.
-RunResult CallFailure(const Status& st, const std::string& doing,
-                      const std::optional<Steady::time_point>& deadline, DurationMs timeout) {
-  if (st.code() == Status::Code::kCancelled)
-    return RunResult::Cancelled("cancelled while " + doing);
-  if (st.code() == Status::Code::kTimeout && deadline && Steady::now() >= *deadline) {
-    return RunResult::TimedOut("timed out after " + FormatDuration(timeout) + " while " + doing);
-  }
-  return RunResult::Failed(doing + ": " + st.message());
-}
-
 }  // namespace
 
 Result<std::unique_ptr<QueueManager>> QueueManager::Create(const JobTypeConfig& type,
@@ -54,10 +41,8 @@ Result<std::unique_ptr<QueueManager>> QueueManager::Create(const JobTypeConfig& 
   if (!settings.ok()) return settings.status();
   std::unique_ptr<QueueManager> q(new QueueManager(std::move(*settings)));
   q->type_name_ = type.name;
-  const SettingReader r(type);
-  if (!env.rtorrent) return Status::Internal("queue manager built without rTorrent connections");
-  auto connector = env.rtorrent->For(r.Text("scgi_url"));
-  if (!connector.ok()) return r.Fail("scgi_url", connector.status().message());
+  auto connector = TypeConnector(type, env);
+  if (!connector.ok()) return connector.status();
   q->connector_ = std::move(*connector);
   return q;
 }
@@ -80,8 +65,7 @@ RunResult QueueManager::Run(JobContext& ctx) {
   const bool dry = ctx.dry_run || one_off;
   const auto began = Steady::now();
   const double cpu_began = ThreadCpuMs();
-  std::optional<Steady::time_point> deadline;
-  if (ctx.timeout > 0) deadline = began + std::chrono::milliseconds(ctx.timeout);
+  const RunDeadline deadline = DeadlineOf(ctx);
 
   TimeMs stored = 0;
   if (ctx.state) {
@@ -110,7 +94,7 @@ RunResult QueueManager::Run(JobContext& ctx) {
   auto fetched = rtorrent::FetchItems(client, &settings_.fetch, fetch);
   if (!fetched.ok()) {
     return CallFailure(fetched.status(), "fetching view '" + settings_.view + "' from rTorrent",
-                       deadline, ctx.timeout);
+                       ctx, deadline);
   }
 
   const QueuePlan plan = PlanQueuePass(settings_, fetched->items, now, last_start);
@@ -138,7 +122,7 @@ RunResult QueueManager::Run(JobContext& ctx) {
 
   RunResult result;
   if (!sent.ok()) {
-    result = CallFailure(sent, "starting items in rTorrent", deadline, ctx.timeout);
+    result = CallFailure(sent, "starting items in rTorrent", ctx, deadline);
   } else if (!extra.empty()) {
     result = RunResult::Failed(extra.front());
   }

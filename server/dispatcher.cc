@@ -55,7 +55,7 @@ constexpr DurationMs kStoreErrorBackoffMs = 1'000;
 }  // namespace
 
 DurationMs Dispatcher::DefaultBackoff(const JobTypeConfig& type, int attempt) {
-  constexpr DurationMs kCap = 24LL * 3600 * 1000;
+  const DurationMs kCap = std::max(type.retry_max_delay, type.retry_delay);
   double delay = static_cast<double>(type.retry_delay);
   for (int i = 1; i < attempt && delay < kCap; ++i) delay *= 2;
   delay = std::min(delay, static_cast<double>(kCap));
@@ -282,7 +282,7 @@ Outcome Dispatcher::Decide(const JobTypeConfig& config, const Job& job, const jo
       break;
     case Kind::kFailed:
     case Kind::kTimedOut:
-      if (job.attempts < job.max_attempts) {
+      if (job.attempts < job.max_attempts && !result.final) {
         out.state = JobState::kQueued;
         out.run_at = now + options_.backoff(config, job.attempts);
       } else {

@@ -28,21 +28,24 @@ using Texts = std::vector<std::pair<std::string, std::string>>;
 // ones; its test checks that they load): queue_manager and tree_watch are known but not
 // available here, so the loader's handling of both cases is tested.
 const std::vector<HandlerSpec> kHandlers = {
-    {"exec", {}, {"command", "shell", "cwd", "max_output", "env."}, true},
+    {"exec", {}, {"command", "shell", "cwd", "max_output", "env."}, true, {}},
     {"queue_manager",
      {"pyrocore.torrent.queue:QueueManager", "pyrosimple.job.queue:QueueManager"},
      {"sort_fields", "downloading_min", "downloading_max", "start_at_once", "intermission",
       "startable", "downloading", "quiet", "scgi_url"},
-     false},
+     false,
+     {}},
     {"tree_watch",
      {"pyrocore.torrent.watch:TreeWatch", "pyrosimple.job.watch:TreeWatch"},
      {"path", "load_mode", "queued", "quiet", "trace_inotify", "cmd.", "scgi_url"},
-     false},
+     false,
+     {{"retries", "1000"}, {"retry_max_delay", "1m"}}},
     {"engine_stats",
      {"pyrocore.torrent.jobs:EngineStats", "pyrosimple.job.connstats:EngineStats"},
      {"scgi_url"},
-     false},
-    {"metrics_exporter", {"pyrocore.daemon.exporter:RtorrentExporter"}, {"port"}, false},
+     false,
+     {}},
+    {"metrics_exporter", {"pyrocore.daemon.exporter:RtorrentExporter"}, {"port"}, false, {}},
 };
 
 ConfigOptions Options() {
@@ -856,6 +859,21 @@ TEST_F(ConfigFileTest, ErrorsNameTheFile) {
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             file + ":3: job type 'x': key 'retries': expected an integer 0..1000, got 'many'");
+}
+
+TEST(ConfigTest, HandlerDefaultsApplyUnlessTheTypeSetsTheKey) {
+  auto r = Load({{"user.ini",
+                  "[job w1]\nhandler = tree_watch\nactive = no\n"
+                  "[job w2]\nhandler = pyrosimple.job.watch:TreeWatch\nactive = no\nretries = 2\n"
+                  "retry_max_delay = 5m\n"
+                  "[job plain]\ncommand = true\n"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->types.at("w1").retries, 1000);
+  EXPECT_EQ(r->types.at("w1").retry_max_delay, 60'000);
+  EXPECT_EQ(r->types.at("w2").retries, 2);
+  EXPECT_EQ(r->types.at("w2").retry_max_delay, 5 * 60'000);
+  EXPECT_EQ(r->types.at("plain").retries, 0);
+  EXPECT_EQ(r->types.at("plain").retry_max_delay, 24LL * 3600 * 1000);
 }
 
 TEST(ConfigTest, ActiveTypeWithUnavailableHandler) {

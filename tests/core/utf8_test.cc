@@ -36,5 +36,25 @@ TEST(Utf8Test, AsciiCaseOnly) {
   EXPECT_EQ(AsciiLower(""), "");
 }
 
+TEST(Utf8Test, PrintableBytesGolden) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", ""},
+      {"a b~", "a b~"},
+      {"Caf\xc3\xa9", "Caf\xc3\xa9"},
+      {std::string("a\0b", 3), "a\\x00b"},
+      {"\x7f\t\xff\xc3", "\\x7F\\x09\\xFF\\xC3"},
+      {std::string(61, 'x'), std::string(60, 'x') + "..."},
+      {std::string(60, 'x'), std::string(60, 'x')},
+  };
+  for (const auto& [bytes, want] : cases) EXPECT_EQ(PrintableBytes(bytes), want) << bytes;
+}
+
+TEST(Utf8Test, AsciiClasses) {
+  EXPECT_TRUE(IsAsciiDigit('0') && IsAsciiDigit('9'));
+  EXPECT_FALSE(IsAsciiDigit('a') || IsAsciiDigit('\xd9'));
+  for (char c : std::string(" \t\n\v\f\r")) EXPECT_TRUE(IsAsciiSpace(c));
+  EXPECT_FALSE(IsAsciiSpace('x') || IsAsciiSpace('\xa0') || IsAsciiSpace('\0'));
+}
+
 }  // namespace
 }  // namespace torque

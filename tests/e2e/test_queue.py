@@ -8,7 +8,6 @@ installed."""
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,10 +15,9 @@ import threading
 import time
 import unittest
 
-from torque_e2e import DaemonTest, wait_for
+from torque_e2e import HAVE_RTORRENT, RT_KIT, DaemonTest, start_rtorrent, stop_rtorrent, wait_for
 
-KIT = os.environ.get("TORQUE_RT_KIT") or os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/rtorrent"))
+KIT = RT_KIT
 sys.path.insert(0, KIT)
 
 COUNT = 50
@@ -67,8 +65,7 @@ class HangingScgi:
             c.close()
 
 
-@unittest.skipUnless(shutil.which("rtorrent") and os.path.isdir(KIT),
-                     "rtorrent or the ../shared/rtorrent kit is not installed")
+@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
 class QueueTest(DaemonTest):
     @classmethod
     def setUpClass(cls):
@@ -78,10 +75,7 @@ class QueueTest(DaemonTest):
         cls.Binary = Binary
         cls._rt_tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-queue-")
         cls.rt_dir = os.path.join(cls._rt_tmp.name, "rt")
-        out = subprocess.run([os.path.join(KIT, "start-rtorrent.sh"), cls.rt_dir],
-                             capture_output=True, text=True, timeout=120, check=True,
-                             env=dict(os.environ, RTORRENT_LOG_XMLRPC="1")).stdout
-        cls.sock = re.search(r"^RTORRENT_SOCKET=(.*)$", out, re.M).group(1)
+        cls.sock = start_rtorrent(cls.rt_dir, log_xmlrpc=True)
         lines = subprocess.run([sys.executable, os.path.join(KIT, "torrent_tool.py"), "many",
                                 str(COUNT), cls._rt_tmp.name], capture_output=True, text=True,
                                timeout=120, check=True).stdout.split("\n")
@@ -96,8 +90,7 @@ class QueueTest(DaemonTest):
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run([os.path.join(KIT, "stop-rtorrent.sh"), "--purge", cls.rt_dir],
-                       capture_output=True, timeout=120)
+        stop_rtorrent(cls.rt_dir)
         cls._rt_tmp.cleanup()
 
     def setUp(self):

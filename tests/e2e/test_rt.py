@@ -6,24 +6,21 @@ test starts its own. Skipped when rtorrent is not installed."""
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 
-from torque_e2e import TORQUE_CLI, wait_for
+from torque_e2e import HAVE_RTORRENT, RT_KIT, TORQUE_CLI, start_rtorrent, stop_rtorrent, wait_for
 
-KIT = os.environ.get("TORQUE_RT_KIT") or os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/rtorrent"))
+KIT = RT_KIT
 sys.path.insert(0, KIT)
 
 COUNT = 20  # items loaded; item i (1-based) gets prio i % 4 and custom1 "odd"/"even"
 
 
-@unittest.skipUnless(shutil.which("rtorrent") and os.path.isdir(KIT),
-                     "rtorrent or the ../shared/rtorrent kit is not installed")
+@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
 class RtTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -35,9 +32,7 @@ class RtTest(unittest.TestCase):
         cls.sock = os.environ.get("TORQUE_RT_SOCKET", "")
         if not cls.sock:
             cls.own_rtorrent = os.path.join(cls.tmp, "rt")
-            out = subprocess.run([os.path.join(KIT, "start-rtorrent.sh"), cls.own_rtorrent],
-                                 capture_output=True, text=True, timeout=120, check=True).stdout
-            cls.sock = re.search(r"^RTORRENT_SOCKET=(.*)$", out, re.M).group(1)
+            cls.sock = start_rtorrent(cls.own_rtorrent)
         cls.url = "scgi://" + cls.sock
         for h in call(cls.sock, "download_list", ""):
             call(cls.sock, "d.erase", h)
@@ -66,8 +61,7 @@ class RtTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.own_rtorrent:
-            subprocess.run([os.path.join(KIT, "stop-rtorrent.sh"), "--purge", cls.own_rtorrent],
-                           capture_output=True, timeout=120)
+            stop_rtorrent(cls.own_rtorrent)
         cls._tmp.cleanup()
 
     @classmethod

@@ -3,6 +3,8 @@
 Binaries come from $TORQUED and $TORQUE_CLI (set by CTest)."""
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +15,26 @@ import unittest
 
 TORQUED = os.environ.get("TORQUED", "torqued")
 TORQUE_CLI = os.environ.get("TORQUE_CLI", "torque-cli")
+
+# The ../shared/rtorrent kit that starts a real rTorrent ($TORQUE_RT_KIT, set by CTest).
+RT_KIT = os.environ.get("TORQUE_RT_KIT") or os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/rtorrent"))
+HAVE_RTORRENT = bool(shutil.which("rtorrent")) and os.path.isdir(RT_KIT)
+
+
+def start_rtorrent(work_dir, log_xmlrpc=False):
+    """Starts the kit's rTorrent in work_dir (again, after stop_rtorrent); returns its socket.
+    log_xmlrpc: every XMLRPC call goes to work_dir/xmlrpc.log."""
+    env = dict(os.environ, RTORRENT_LOG_XMLRPC="1" if log_xmlrpc else "0")
+    out = subprocess.run([os.path.join(RT_KIT, "start-rtorrent.sh"), work_dir],
+                         capture_output=True, text=True, timeout=120, check=True, env=env).stdout
+    return re.search(r"^RTORRENT_SOCKET=(.*)$", out, re.M).group(1)
+
+
+def stop_rtorrent(work_dir, purge=True):
+    """Stops the kit's rTorrent in work_dir; purge deletes work_dir too."""
+    subprocess.run([os.path.join(RT_KIT, "stop-rtorrent.sh")] + (["--purge"] if purge else [])
+                   + [work_dir], capture_output=True, timeout=120)
 
 
 def wait_for(pred, timeout=30.0, interval=0.02, what="condition"):

@@ -2,11 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -14,6 +12,7 @@
 
 #include "core/words.h"
 #include "tests/jobs/job_type.h"
+#include "tests/jobs/recording_sink.h"
 #include "tests/test_env.h"
 
 namespace torque::jobs {
@@ -26,35 +25,9 @@ class TempDir : public torque::testing::TempDir {
 
 using Words = std::vector<std::string>;
 using Kind = RunResult::Kind;
+using testing::RecordingSink;
 
 // Records every message (with its level) and lets a test wait for one.
-class RecordingSink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::vector<std::string> Messages() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return messages_;
-  }
-  bool WaitFor(const std::string& message) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(10), [&] {
-      return std::find(messages_.begin(), messages_.end(), message) != messages_.end();
-    });
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    messages_.push_back(std::string(spdlog::level::to_string_view(msg.level).data()) + " " +
-                        std::string(msg.payload.data(), msg.payload.size()));
-    changed_.notify_all();
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> messages_;
-  std::condition_variable_any changed_;
-};
-
-
 JobTypeConfig Type(const std::vector<std::pair<std::string, std::string>>& settings,
                    const std::string& name = "t") {
   return torque::testing::TestType(settings, name);
@@ -277,7 +250,7 @@ TEST(ExecHandlerTest, CancelAndStderrLogging) {
   canceller.join();
   EXPECT_EQ(r.kind, Kind::kCancelled);
   EXPECT_EQ(r.error, "cancelled");
-  EXPECT_EQ(sink->Messages(), (Words{"info t#42: warming up", "info t#42: ready"}));
+  EXPECT_EQ(sink->Lines(), (Words{"info t#42: warming up", "info t#42: ready"}));
 }
 
 struct ConfigErrorCase {

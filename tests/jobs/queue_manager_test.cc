@@ -7,9 +7,8 @@
 
 #include <thread>
 
-#include "jobs/handler_table.h"
 #include "jobs/rtorrent/connector.h"
-#include "tests/jobs/job_type.h"
+#include "tests/jobs/handler_fakes.h"
 #include "tests/jobs/queue_test_items.h"
 
 namespace torque::jobs {
@@ -20,7 +19,10 @@ using rtorrent::Struct;
 using rtorrent::Value;
 using testing::QueueItem;
 using testing::QueueItemValues;
-using testing::TestType;
+using testing::FakeConnections;
+using testing::FixedClock;
+using testing::MakeTestHandler;
+using testing::MemoryState;
 using Kind = RunResult::Kind;
 
 constexpr TimeMs kNowMs = rtorrent::testing::kNow * 1000;
@@ -86,52 +88,6 @@ class FakeRtorrent : public rtorrent::Rpc {
   std::string view;
 };
 
-// An Rpc that forwards to the shared fake (Connect hands out a new one per run).
-class Forward : public rtorrent::Rpc {
- public:
-  explicit Forward(rtorrent::Rpc& to) : to_(to) {}
-  Result<Value> Call(const std::string& m, const Array& p) override { return to_.Call(m, p); }
-
- private:
-  rtorrent::Rpc& to_;
-};
-
-class FakeConnections : public rtorrent::ConnectorFactory, public rtorrent::Connector {
- public:
-  explicit FakeConnections(FakeRtorrent& rt) : rt_(rt) {}
-  Result<std::shared_ptr<const rtorrent::Connector>> For(const std::string& url) const override {
-    if (url == "bad") return Status::InvalidArgument("bad URL 'bad'");
-    return std::shared_ptr<const rtorrent::Connector>(shared_from_this_, this);
-  }
-  Result<std::unique_ptr<rtorrent::Rpc>> Connect(const rtorrent::CallLimits&) const override {
-    if (connect_error) return *connect_error;
-    return std::unique_ptr<rtorrent::Rpc>(new Forward(rt_));
-  }
-  std::string Describe() const override { return "fake"; }
-
-  std::optional<Status> connect_error;
-  std::shared_ptr<void> shared_from_this_ = std::make_shared<int>(0);
-
- private:
-  FakeRtorrent& rt_;
-};
-
-class MemoryState : public StateStore {
- public:
-  Result<std::map<std::string, std::string>> Load() override { return values; }
-  Status Save(const std::map<std::string, std::string>& v) override {
-    for (const auto& [k, x] : v) values[k] = x;
-    return Status::Ok();
-  }
-  std::map<std::string, std::string> values;
-};
-
-class FixedClock : public Clock {
- public:
-  TimeMs Now() const override { return now; }
-  TimeMs now = kNowMs;
-};
-
 QueueItem Stopped(const std::string& hash, int prio = 2) {
   QueueItem q;
   q.hash = hash;
@@ -144,13 +100,7 @@ QueueItem Stopped(const std::string& hash, int prio = 2) {
 class QueueManagerTest : public ::testing::Test {
  protected:
   std::unique_ptr<Handler> Make(std::vector<std::pair<std::string, std::string>> keys = {}) {
-    HandlerEnv env;
-    env.config = std::make_shared<const Config>();
-    env.clock = &clock_;
-    env.rtorrent = connections_;
-    JobTypeConfig type = TestType(keys, "queue");
-    type.handler = "queue_manager";
-    auto h = MakeHandler(type, env);
+    auto h = MakeTestHandler("queue_manager", "queue", keys, &clock_, connections_);
     EXPECT_TRUE(h.ok()) << h.status().message();
     return h.ok() ? std::move(*h) : nullptr;
   }
@@ -175,7 +125,7 @@ class QueueManagerTest : public ::testing::Test {
   FakeRtorrent rt_;
   std::shared_ptr<FakeConnections> connections_ = std::make_shared<FakeConnections>(rt_);
   MemoryState state_;
-  FixedClock clock_;
+  FixedClock clock_{kNowMs};
   CancelSignal cancel_;
 };
 
@@ -318,13 +268,7 @@ TEST_F(QueueManagerTest, ATimeoutOfTheJobIsATimeout) {
 }
 
 TEST_F(QueueManagerTest, SettingErrorsComeFromTheFactory) {
-  HandlerEnv env;
-  env.config = std::make_shared<const Config>();
-  env.clock = &clock_;
-  env.rtorrent = connections_;
-  JobTypeConfig type = TestType({{"scgi_url", "bad"}}, "queue");
-  type.handler = "queue_manager";
-  auto h = MakeHandler(type, env);
+  auto h = MakeTestHandler("queue_manager", "queue", {{"scgi_url", "bad"}}, &clock_, connections_);
   ASSERT_FALSE(h.ok());
   EXPECT_EQ(h.status().message(), "torque.ini:2: job type 'queue': key 'scgi_url': bad URL 'bad'");
 }

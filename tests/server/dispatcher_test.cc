@@ -202,6 +202,22 @@ TEST_F(DispatcherTest, FailsWhenAttemptsAreExhausted) {
   EXPECT_EQ(job->attempts, 2);
 }
 
+TEST_F(DispatcherTest, AFinalFailureIsNotRetried) {
+  std::atomic<int> calls{0};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext&) {
+    ++calls;
+    return jobs::RunResult::FailedFinal("invalid input");
+  });
+  Start(handler);
+  JobId id = Submit("x", 0, 0, /*max_attempts=*/5);
+  auto job = WaitFinal(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->error, "invalid input");
+  EXPECT_EQ(job->attempts, 1);
+  EXPECT_EQ(calls.load(), 1);
+}
+
 TEST_F(DispatcherTest, TimeoutReachesHandlerAndTimedOutCountsAsFailure) {
   auto handler = std::make_shared<ScriptedHandler>([](jobs::JobContext& ctx) {
     return jobs::RunResult::TimedOut("timed out after " + std::to_string(ctx.timeout) + "ms");
@@ -320,6 +336,11 @@ TEST(DefaultBackoff, GrowsExponentiallyWithJitterAndCap) {
     }
   }
   EXPECT_LE(Dispatcher::DefaultBackoff(type, 60), 24LL * 3600 * 1000 * 5 / 4);
+  type.retry_max_delay = 60'000;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_LE(Dispatcher::DefaultBackoff(type, 30), 75'000);
+    EXPECT_GE(Dispatcher::DefaultBackoff(type, 30), 45'000);
+  }
 }
 
 }  // namespace
