@@ -48,7 +48,24 @@ INI
 "$BUILD/bench/tree_watch" --socket "$SOCK" --root "$ROOT/watch" --stage "$ROOT/stage" \
   --files "$REPS" --burst "$BURST" >>"$RESULTS"
 sleep 1
-FAILED=$(cli list --type treewatch --state failed --limit 10000 | wc -l)
+# Where a load's time goes, from torqued's own records: each load job's result says how long
+# its check, its load call and the wait for rTorrent to show the item took.
+"$PYTHON" - "$ROOT/torque.db" "$REPS" >>"$RESULTS" <<'PY'
+import re, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT created_at, started_at, finished_at, result FROM jobs "
+                  "WHERE type = 'treewatch' AND result LIKE 'loaded %' ORDER BY id").fetchall()
+pattern = re.compile(r" in ([\d.]+) ms \(load ([\d.]+) ms, until rTorrent showed it ([\d.]+) ms")
+for n, (created, started, finished, result) in enumerate(rows):
+    kind = "single" if n < int(sys.argv[2]) else "burst"
+    m = pattern.search(result)
+    if not m:
+        continue
+    print("RESULT %s job wait_ms %d" % (kind, started - created))
+    for name, value in zip(("run_ms", "load_ms", "shown_ms"), m.groups()):
+        print("RESULT %s job %s %s" % (kind, name, value))
+PY
+FAILED=$(cli list --type treewatch --state failed --limit 10000 | grep -c ' treewatch ' || true)
 
 echo
 echo "Tree-watch benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $(($(date +%s) - START)) s"
@@ -79,6 +96,15 @@ awk -v failed="$FAILED" '
     row(sprintf("burst of %d, ms until all present", '"$BURST"'), sprintf("%.0f", tb), sprintf("%.0f", rb),
         sprintf("%.2fx", tb / rb), "<= 1.20x", tb <= 1.2 * rb ? "PASS" : "MISS")
     row("  of it renaming the files, ms", sprintf("%.1f", last["burst torque rename_ms"]), "", "", "", "info")
+    for (i = 1; i <= 2; i++) {
+      kind = i == 1 ? "single" : "burst"
+      row(sprintf("%s load job, p50 ms: queued -> running", kind),
+          sprintf("%.0f", pct(kind " job wait_ms", 50)), "", "", "", "info")
+      row("  run: load request / until shown",
+          sprintf("%.1f", pct(kind " job run_ms", 50)),
+          sprintf("%.1f/%.1f", pct(kind " job load_ms", 50), pct(kind " job shown_ms", 50)),
+          "", "", "info")
+    }
     missed = last["burst torque missed"]
     row("files missed / failed load jobs", (missed == "" ? "?" : missed) " / " failed, "", "", "0", (missed == "0" && failed == 0) ? "PASS" : "MISS")
   }' "$RESULTS"

@@ -37,8 +37,12 @@ std::vector<HandlerEntry> MakeTable() {
          "started", "label_from_path", "load_raw", "after_load", "quarantine", "settle",
          "poll_interval", "scgi_url"},
         true,
-        // Loads are retried while rTorrent is down, at most a minute apart.
-        {{"retries", "1000"}, {"retry_delay", "1s"}, {"retry_max_delay", "1m"}}},
+        // Loads are retried while rTorrent is down, at most a minute apart; loads running
+        // at once share requests to rTorrent.
+        {{"retries", "1000"},
+         {"retry_delay", "1s"},
+         {"retry_max_delay", "1m"},
+         {"concurrent", "8"}}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(TreeWatch::Create(type, env));
        }},

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "core/duration.h"
 #include "core/utf8.h"
 #include "jobs/metafile.h"
+#include "jobs/rtorrent/call_combiner.h"
 #include "jobs/rtorrent/connector.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/xmlrpc.h"
@@ -36,6 +38,16 @@ constexpr DurationMs kWriterGraceMs = 60'000;
 constexpr int64_t kAppearMs = 10'000;
 
 std::string Errno(int e) { return std::strerror(e); }
+
+double MsSince(Steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
+}
+
+std::string Ms(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+  return buf;
+}
 
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
@@ -119,7 +131,8 @@ Result<std::unique_ptr<TreeWatch>> TreeWatch::Create(const JobTypeConfig& type,
   w->clock_ = env.clock;
   auto connector = TypeConnector(type, env);
   if (!connector.ok()) return connector.status();
-  w->connector_ = std::move(*connector);
+  w->connector_ = *connector;
+  w->rtorrent_ = std::make_unique<rtorrent::CallCombiner>(std::move(*connector));
   return w;
 }
 
@@ -186,6 +199,7 @@ RunResult TreeWatch::Run(JobContext& ctx) {
 }
 
 RunResult TreeWatch::Load(JobContext& ctx, const std::string& path) {
+  const auto began = Steady::now();
   if (path.front() != '/') {
     return RunResult::FailedFinal("expected the absolute path of a metafile, got '" + path + "'");
   }
@@ -224,43 +238,33 @@ RunResult TreeWatch::Load(JobContext& ctx, const std::string& path) {
   for (const std::string& p : rules.problems) notes += "\n" + p + " (ignored)";
 
   const RunDeadline deadline = DeadlineOf(ctx);
-  auto rpc = connector_->Connect({ctx.cancel, deadline});
-  if (!rpc.ok()) return RunResult::Failed("cannot reach rTorrent: " + rpc.status().message());
-  rtorrent::RtorrentClient client(**rpc);
-
-  auto have = client.rpc().Call("d.hash", {rtorrent::Value(meta->info_hash)});
-  if (have.ok()) {
-    std::string result = "rTorrent already holds " + Describe(*meta) + " of '" + path + "'";
-    if (settings_.remove_already_added && !ctx.dry_run) {
-      if (::unlink(path.c_str()) == 0) {
-        result += "; removed the file";
-      } else {
-        result += "; cannot remove the file: " + Errno(errno);
-      }
-    }
-    if (ctx.log) ctx.log->info("{}", result);
-    RunResult r = RunResult::Succeeded(result + notes);
-    if (!ctx.dry_run) r.handler_state[kLoadedPrefix + path] = LoadedRecord(meta->info_hash, st);
-    return r;
-  }
-  auto fault = rtorrent::FaultOf(have.status());
-  if (!fault || fault->code != rtorrent::Fault::kNoSuchItem) {
-    return CallFailure(have.status(), "asking rTorrent for " + Describe(*meta), ctx, deadline);
-  }
-
+  const rtorrent::CallLimits limits{ctx.cancel, deadline};
   std::string commands;
   for (const std::string& c : plan.commands) commands += "\n  " + c;
   if (ctx.dry_run) {
+    auto have = HasItem(meta->info_hash, limits);
+    if (!have.ok()) {
+      return CallFailure(have.status(), "asking rTorrent for " + Describe(*meta), ctx, deadline);
+    }
+    if (*have) return AlreadyHeld(ctx, *meta, path, st, notes);
     std::string result = "would load " + Describe(*meta) + " from '" + path + "' with " +
                          plan.method + (commands.empty() ? "" : ", commands:" + commands);
     if (ctx.log) ctx.log->info("{}", result);
     return RunResult::Succeeded(result + notes);
   }
-  if (Status sent = SendLoad(client, ctx, plan, *meta, path, *bytes); !sent.ok()) {
-    if (sent.code() == Status::Code::kNotFound) return RunResult::FailedFinal(sent.message());
-    return CallFailure(sent, "loading " + Describe(*meta) + " into rTorrent", ctx, deadline);
+  LoadTimes times;
+  auto loaded = SendLoad(ctx, limits, plan, *meta, path, *bytes, times);
+  if (!loaded.ok()) {
+    if (loaded.status().code() == Status::Code::kNotFound) {
+      return RunResult::FailedFinal(loaded.status().message());
+    }
+    return CallFailure(loaded.status(), "loading " + Describe(*meta) + " into rTorrent", ctx,
+                       deadline);
   }
-  std::string result = "loaded " + Describe(*meta) + " from '" + path + "' with " + plan.method;
+  if (!*loaded) return AlreadyHeld(ctx, *meta, path, st, notes);
+  std::string result = "loaded " + Describe(*meta) + " from '" + path + "' with " + plan.method +
+                       " in " + Ms(MsSince(began)) + " (load " + Ms(times.load_ms) +
+                       ", until rTorrent showed it " + Ms(times.shown_ms) + ")";
   if (ctx.log) ctx.log->info("Loaded {} from metafile '{}'", Describe(*meta), path);
   RunResult r;
   switch (settings_.after_load) {
@@ -284,9 +288,20 @@ RunResult TreeWatch::Load(JobContext& ctx, const std::string& path) {
   return r;
 }
 
-Status TreeWatch::SendLoad(rtorrent::RtorrentClient& client, JobContext& ctx, const LoadPlan& plan,
-                           const Metafile& meta, const std::string& path,
-                           const std::string& bytes) {
+Result<bool> TreeWatch::HasItem(const std::string& hash, const rtorrent::CallLimits& limits) {
+  auto answers = rtorrent_->Call({{"d.hash", {rtorrent::Value(hash)}}}, limits);
+  if (!answers.ok()) return answers.status();
+  const Result<rtorrent::Value>& have = answers->front();
+  if (have.ok()) return true;
+  auto fault = rtorrent::FaultOf(have.status());
+  if (fault && fault->code == rtorrent::Fault::kNoSuchItem) return false;
+  return have.status();
+}
+
+Result<bool> TreeWatch::SendLoad(JobContext& ctx, const rtorrent::CallLimits& limits,
+                                 const LoadPlan& plan, const Metafile& meta,
+                                 const std::string& path, const std::string& bytes,
+                                 LoadTimes& times) {
   rtorrent::Array params;
   params.emplace_back("");
   if (plan.raw) {
@@ -295,22 +310,56 @@ Status TreeWatch::SendLoad(rtorrent::RtorrentClient& client, JobContext& ctx, co
     params.emplace_back(meta.magnet ? meta.uri : path);
   }
   for (const std::string& c : plan.commands) params.emplace_back(c);
-  auto loaded = client.rpc().Call(plan.method, params);
-  if (!loaded.ok()) return loaded.status();
-  // rTorrent answers before its main loop adds the item.
-  const auto until = Steady::now() + std::chrono::milliseconds(kAppearMs);
-  for (int wait = 0;; wait = std::min(wait == 0 ? 1 : wait * 2, 100)) {
-    if (wait > 0 && !Sleep(ctx.cancel, wait)) return Status::Cancelled("cancelled");
-    auto have = client.rpc().Call("d.hash", {rtorrent::Value(meta.info_hash)});
-    if (have.ok()) return Status::Ok();
-    auto fault = rtorrent::FaultOf(have.status());
-    if (!fault || fault->code != rtorrent::Fault::kNoSuchItem) return have.status();
+  // One request: whether rTorrent holds the item already, and the load. Two requests back
+  // to back cost rTorrent more than the duplicate this sometimes sends (a file reported by
+  // the watcher and a rescan, a job run again after a crash): rTorrent refuses that load,
+  // logging "Info hash already used", and runs none of its commands.
+  const auto loading = Steady::now();
+  auto answers = rtorrent_->Call(
+      {{"d.hash", {rtorrent::Value(meta.info_hash)}}, {plan.method, std::move(params)}}, limits);
+  if (!answers.ok()) return answers.status();
+  times.load_ms = MsSince(loading);
+  const Result<rtorrent::Value>& had = (*answers)[0];
+  if (had.ok()) return false;
+  auto fault = rtorrent::FaultOf(had.status());
+  if (!fault || fault->code != rtorrent::Fault::kNoSuchItem) return had.status();
+  if (!(*answers)[1].ok()) return (*answers)[1].status();
+
+  // rTorrent answers before its main loop adds the item (some milliseconds later, more with
+  // many items). Poll it, but seldom: every request costs that main loop time too, and
+  // polling every 1-2 ms delayed the item itself (bench/tree_watch.sh).
+  const auto shown = Steady::now();
+  const auto until = shown + std::chrono::milliseconds(kAppearMs);
+  for (int wait_ms = 5;; wait_ms = 10) {
+    if (!Sleep(ctx.cancel, wait_ms)) return Status::Cancelled("cancelled");
+    auto have = HasItem(meta.info_hash, limits);
+    if (!have.ok()) return have.status();
+    if (*have) {
+      times.shown_ms = MsSince(shown);
+      return true;
+    }
     if (Steady::now() >= until) break;
   }
   return Status::NotFound(
       "rTorrent did not add " + Describe(meta) + " from '" + path + "' within " +
       FormatDuration(kAppearMs) + " (see rTorrent's log" +
       (plan.raw ? ")" : "; if rTorrent cannot read this path, set load_raw = true)"));
+}
+
+RunResult TreeWatch::AlreadyHeld(JobContext& ctx, const Metafile& meta, const std::string& path,
+                                 const struct stat& st, const std::string& notes) {
+  std::string result = "rTorrent already holds " + Describe(meta) + " of '" + path + "'";
+  if (settings_.remove_already_added && !ctx.dry_run) {
+    if (::unlink(path.c_str()) == 0) {
+      result += "; removed the file";
+    } else {
+      result += "; cannot remove the file: " + Errno(errno);
+    }
+  }
+  if (ctx.log) ctx.log->info("{}", result);
+  RunResult r = RunResult::Succeeded(result + notes);
+  if (!ctx.dry_run) r.handler_state[kLoadedPrefix + path] = LoadedRecord(meta.info_hash, st);
+  return r;
 }
 
 RunResult TreeWatch::Quarantine(JobContext& ctx, const std::string& path, const std::string& root,

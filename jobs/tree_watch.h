@@ -2,6 +2,8 @@
 // into rTorrent the moment they land anywhere below the watched folders, and never loses one.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,8 +15,9 @@
 #include "jobs/watch_folders.h"
 
 namespace torque::rtorrent {
+class CallCombiner;
 class Connector;
-class RtorrentClient;
+struct CallLimits;
 }  // namespace torque::rtorrent
 
 namespace torque::jobs {
@@ -68,15 +71,29 @@ class TreeWatch : public Handler {
   // Moves an invalid file to the quarantine folder; the failure the job ends with.
   RunResult Quarantine(JobContext& ctx, const std::string& path, const std::string& root,
                        const std::string& why);
-  // Sends the load of `plan` and waits until rTorrent shows `meta`'s item.
-  Status SendLoad(rtorrent::RtorrentClient& client, JobContext& ctx, const LoadPlan& plan,
-                  const Metafile& meta, const std::string& path, const std::string& bytes);
+  // Whether rTorrent holds the item `hash`.
+  Result<bool> HasItem(const std::string& hash, const rtorrent::CallLimits& limits);
+  struct LoadTimes {
+    double load_ms = 0;   // the load request
+    double shown_ms = 0;  // from its answer until rTorrent showed the item
+  };
+  // Sends the load of `plan` and waits until rTorrent shows `meta`'s item: true. False when
+  // rTorrent held the item already; kNotFound when it never shows it.
+  Result<bool> SendLoad(JobContext& ctx, const rtorrent::CallLimits& limits, const LoadPlan& plan,
+                        const Metafile& meta, const std::string& path, const std::string& bytes,
+                        LoadTimes& times);
+  // The outcome of a file whose item rTorrent holds already (remembered; removed with
+  // remove_already_added).
+  RunResult AlreadyHeld(JobContext& ctx, const Metafile& meta, const std::string& path,
+                        const struct stat& st, const std::string& notes);
   void SubmitJob(const std::string& args, const std::string& why);
 
   const TreeWatchSettings settings_;
   const std::string type_name_;
   const Clock* clock_ = nullptr;
   std::shared_ptr<const rtorrent::Connector> connector_;
+  // Every rTorrent call of the runs, so that loads running at once share requests.
+  std::unique_ptr<rtorrent::CallCombiner> rtorrent_;
   WatchFolders folders_;
 
   std::mutex mu_;
