@@ -1,5 +1,6 @@
 #include "jobs/handler_table.h"
 
+#include "jobs/engine_stats.h"
 #include "jobs/exec_handler.h"
 #include "jobs/queue_manager.h"
 #include "jobs/tree_watch.h"
@@ -48,10 +49,12 @@ std::vector<HandlerEntry> MakeTable() {
        }},
       {{"engine_stats",
         {"pyrocore.torrent.jobs:EngineStats", "pyrosimple.job.connstats:EngineStats"},
-        {"scgi_url"},
+        {"scgi_url", "views"},
         true,
         {}},
-       nullptr},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(EngineStats::Create(type, env));
+       }},
       {{"metrics_exporter",
         {"pyrocore.daemon.exporter:RtorrentExporter", "pyrosimple.job.metrics:RtorrentExporter"},
         {"jobs", "port", "addr", "system_stats", "item_stats", "item_labels", "tracker_stats",

@@ -222,6 +222,18 @@ class QueueTest(DaemonTest):
         self.assertRegex(self.queue_pass(d).stdout, r"nothing started: intermission: ")
         self.assertEqual(len(self.active()), 1)
 
+    def test_connstats_logs_one_line_about_rtorrent(self):
+        # The engine_stats handler (pyrocore's EngineStats), shipped as `connstats`.
+        d = self.daemon(f"[rtorrent]\nurl = scgi://{self.sock}\n[TORQUE]\n"
+                        "job.connstats.active = True\njob.connstats.schedule =\n")
+        r = d.cli("--wait", "connstats")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"^Stats for \S+ - up ([\d.]+[a-z]+|\?), "
+                                   r"rTorrent 0\.9\.8/0\.13\.\d+, up \d[^,]* \[[^]]*\], "
+                                   r"down \d[^,]* \[[^]]*\], views: main %d, started 0, "
+                                   r"stopped %d, " % (COUNT, COUNT))
+        self.assertIn("Stats for ", d.log_text())
+
     def test_a_dead_then_living_rtorrent(self):
         link = os.path.join(self.tmp, "rt.sock")
         d = self.queue_daemon("", rtorrent_ini="[rtorrent]\nurl = scgi://%s\n" % link)
