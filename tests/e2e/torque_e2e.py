@@ -22,10 +22,10 @@ RT_KIT = os.environ.get("TORQUE_RT_KIT") or os.path.normpath(
 HAVE_RTORRENT = bool(shutil.which("rtorrent")) and os.path.isdir(RT_KIT)
 
 
-def start_rtorrent(work_dir, log_xmlrpc=False):
+def start_rtorrent(work_dir, log_xmlrpc=False, env=None):
     """Starts the kit's rTorrent in work_dir (again, after stop_rtorrent); returns its socket.
-    log_xmlrpc: every XMLRPC call goes to work_dir/xmlrpc.log."""
-    env = dict(os.environ, RTORRENT_LOG_XMLRPC="1" if log_xmlrpc else "0")
+    log_xmlrpc: every XMLRPC call goes to work_dir/xmlrpc.log; env: more environment."""
+    env = dict(os.environ, RTORRENT_LOG_XMLRPC="1" if log_xmlrpc else "0", **(env or {}))
     out = subprocess.run([os.path.join(RT_KIT, "start-rtorrent.sh"), work_dir],
                          capture_output=True, text=True, timeout=120, check=True, env=env).stdout
     return re.search(r"^RTORRENT_SOCKET=(.*)$", out, re.M).group(1)
