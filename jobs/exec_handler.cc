@@ -8,6 +8,7 @@
 
 #include "core/duration.h"
 #include "core/words.h"
+#include "jobs/rtorrent/connector.h"
 #include "jobs/settings.h"
 
 namespace torque::jobs {
@@ -55,8 +56,10 @@ std::string LastLines(const std::string& tail) {
 
 Result<std::unique_ptr<ExecHandler>> ExecHandler::Create(const JobTypeConfig& type,
                                                          const ServerConfig& server,
-                                                         std::shared_ptr<ProcessRunner> runner) {
+                                                         std::shared_ptr<ProcessRunner> runner,
+                                                         std::optional<RtorrentConfig> rtorrent) {
   std::unique_ptr<ExecHandler> h(new ExecHandler());
+  h->rtorrent_ = std::move(rtorrent);
   h->runner_ = runner ? std::move(runner) : std::make_shared<PosixProcessRunner>();
   const SettingReader settings(type);
 
@@ -173,6 +176,12 @@ std::map<std::string, std::string> ExecHandler::BuildEnv(const JobContext& ctx) 
   env["TORQUE_JOB_TYPE"] = ctx.type;
   env["TORQUE_JOB_ATTEMPT"] = std::to_string(ctx.attempt);
   if (!ctx.socket_path.empty()) env["TORQUE_SOCKET"] = ctx.socket_path;
+  if (rtorrent_) {
+    // Custom jobs in any language reach the same rTorrent as torque's own job types.
+    if (auto endpoint = rtorrent::LocateRtorrent(*rtorrent_); endpoint.ok()) {
+      env["TORQUE_RTORRENT_URL"] = endpoint->ToString();
+    }
+  }
   return env;
 }
 
@@ -204,7 +213,8 @@ RunResult ExecHandler::Run(JobContext& ctx) {
     }
     if (p.cancelled) return RunResult::Cancelled("cancelled", std::move(output));
     if (p.timed_out) {
-      return RunResult::TimedOut("timed out after " + FormatDuration(ctx.timeout), std::move(output));
+      return RunResult::TimedOut("timed out after " + FormatDuration(ctx.timeout),
+                                 std::move(output));
     }
     if (p.signal != 0) {
       return RunResult::Failed(

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,11 @@ class ExecHandler : public Handler {
   // Builds the handler of `type`. kInvalidArgument "file:line: job type 'x': ..."
   // for a bad `command`, `shell`, `max_output` or `env.*` setting, or when there
   // is neither `command` nor [server] jobs_dir. `runner` null: a PosixProcessRunner.
+  // `rtorrent`: where rTorrent is, for TORQUE_RTORRENT_URL (none: not set).
   static Result<std::unique_ptr<ExecHandler>> Create(const JobTypeConfig& type,
                                                      const ServerConfig& server,
-                                                     std::shared_ptr<ProcessRunner> runner = {});
+                                                     std::shared_ptr<ProcessRunner> runner = {},
+                                                     std::optional<RtorrentConfig> rtorrent = {});
 
   // Runs the job; see the class comment. Never throws.
   RunResult Run(JobContext& ctx) override;
@@ -34,7 +37,9 @@ class ExecHandler : public Handler {
   // args do not split.
   Result<std::vector<std::string>> BuildArgv(const JobContext& ctx) const;
 
-  // The environment added to the daemon's for a run of `ctx`.
+  // The environment added to the daemon's for a run of `ctx`: env.* settings, TORQUE_JOB_ID,
+  // TORQUE_JOB_TYPE, TORQUE_JOB_ATTEMPT, TORQUE_SOCKET, and TORQUE_RTORRENT_URL (the
+  // [rtorrent] url, or the one in rtorrent.rc, read now) when rTorrent can be found.
   std::map<std::string, std::string> BuildEnv(const JobContext& ctx) const;
 
  private:
@@ -51,6 +56,7 @@ class ExecHandler : public Handler {
   size_t max_output_ = 65536;
   std::map<std::string, std::string> env_;  // env.* settings
   std::shared_ptr<ProcessRunner> runner_;
+  std::optional<RtorrentConfig> rtorrent_;
 };
 
 }  // namespace torque::jobs

@@ -18,7 +18,7 @@ std::vector<HandlerEntry> MakeTable() {
   std::vector<HandlerEntry> table = {
       {{"exec", {}, {"command", "shell", "cwd", "max_output", "env."}, true, {}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
-         return Upcast(ExecHandler::Create(type, env.config->server));
+         return Upcast(ExecHandler::Create(type, env.config->server, {}, env.config->rtorrent));
        }},
       {{"queue_manager",
         {"pyrocore.torrent.queue:QueueManager", "pyrosimple.job.queue:QueueManager"},

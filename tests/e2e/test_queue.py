@@ -222,6 +222,13 @@ class QueueTest(DaemonTest):
         self.assertRegex(self.queue_pass(d).stdout, r"nothing started: intermission: ")
         self.assertEqual(len(self.active()), 1)
 
+    def test_exec_jobs_see_the_rtorrent_url(self):
+        d = self.daemon(f"[rtorrent]\nurl = scgi://{self.sock}\n"
+                        "[job url]\nshell = true\ncommand = echo \"$TORQUE_RTORRENT_URL\"\n")
+        r = d.cli("--wait", "url")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.strip(), "scgi://" + self.sock)
+
     def test_connstats_logs_one_line_about_rtorrent(self):
         # The engine_stats handler (pyrocore's EngineStats), shipped as `connstats`.
         d = self.daemon(f"[rtorrent]\nurl = scgi://{self.sock}\n[TORQUE]\n"

@@ -304,7 +304,8 @@ class TreeWatchTest(DaemonTest):
         write(os.path.join(self.root, "tv", "hd", "b.torrent"), b)
         write(os.path.join(self.root, "tv", "broken", "c.torrent"), c)
         got = self.wait_items([ha, hb, hc])
-        self.assertEqual((got[ha]["active"], got[ha]["label"], got[ha]["relp"]), (1, "Shows", "ini"))
+        self.assertEqual((got[ha]["active"], got[ha]["label"], got[ha]["relp"]),
+                         (1, "Shows", "ini"))
         self.assertEqual((got[hb]["active"], got[hb]["label"], got[hb]["relp"]), (1, "HD", "ini"))
         self.assertEqual((got[hc]["active"], got[hc]["label"]), (1, "Shows"))
         self.assertTrue(re.search(r"tv/broken/watch.ini:1: key 'load_mode'", d.log_text()))

@@ -162,6 +162,30 @@ TEST(ExecHandlerTest, JobSeesTorqueEnvironment) {
   EXPECT_EQ(r.result, "42|t|2|/run/torque/torque.sock|x y");
 }
 
+TEST(ExecHandlerTest, JobSeesTheRtorrentUrl) {
+  const JobTypeConfig type = Type({{"command", "/bin/sh -c 'printf %s \"$TORQUE_RTORRENT_URL\"'"}});
+  RtorrentConfig rtorrent;
+  rtorrent.url = "/run/rt/rpc.socket";
+  auto h = ExecHandler::Create(type, {}, {}, rtorrent);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  JobContext ctx = Context();
+  EXPECT_EQ((*h)->Run(ctx).result, "scgi:///run/rt/rpc.socket");
+  // Found in rtorrent.rc, as torque's own rTorrent job types find it.
+  TempDir dir;
+  const std::string rc = dir.Write("rtorrent.rc", "network.scgi.open_port = 127.0.0.1:5000\n");
+  rtorrent.url.clear();
+  rtorrent.rtorrent_rc = rc;
+  auto from_rc = ExecHandler::Create(type, {}, {}, rtorrent);
+  ASSERT_TRUE(from_rc.ok());
+  EXPECT_EQ((*from_rc)->BuildEnv(ctx).at("TORQUE_RTORRENT_URL"), "scgi://127.0.0.1:5000");
+  // No rTorrent to be found, or none configured: not set.
+  rtorrent.rtorrent_rc = dir.File("missing.rc");
+  auto none = ExecHandler::Create(type, {}, {}, rtorrent);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)->BuildEnv(ctx).count("TORQUE_RTORRENT_URL"), 0u);
+  EXPECT_EQ(Make(type)->BuildEnv(ctx).count("TORQUE_RTORRENT_URL"), 0u);
+}
+
 TEST(ExecHandlerTest, WorkingDirectorySetting) {
   TempDir dir;
   char* real = realpath(dir.path().c_str(), nullptr);
