@@ -119,6 +119,13 @@ condition words may be mixed, '--' ends the options; after rt, -s is --sort):
       --stats        print matches, time and round trips to stderr
       --no-prefilter let rTorrent return every item (no d.multicall.filtered)
       --help-fields  list the field names
+  actions on every matching item, in one request (they need a condition):
+      --start, --stop  open and start / stop and close
+      --prio N       priority 0 (off), 1 (low), 2 (normal), 3 (high)
+      --custom KEY=VALUE
+                     set d.custom KEY (1-5: custom1-custom5); repeatable
+      --erase        remove the items from rTorrent (alone; data stays)
+      --dry-run      print what the actions would do; change nothing
   rt exits 0 when an item matched, 1 when none did (like grep), 64 for a bad
   option, field or condition, 65 when rTorrent refuses the query (e.g. an
   unknown view), 69 when rTorrent cannot be reached, 78 when no rTorrent URL

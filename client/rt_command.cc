@@ -12,6 +12,7 @@
 #include "client/cli_args.h"
 #include "client/cli_render.h"
 #include "core/config.h"
+#include "core/utf8.h"
 #include "core/words.h"
 #include "jobs/rtorrent/condition.h"
 #include "jobs/rtorrent/connector.h"
@@ -21,7 +22,6 @@
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/sort.h"
 #include "jobs/rtorrent/xmlrpc.h"
-#include "core/utf8.h"
 
 namespace torque::client {
 namespace {
@@ -43,7 +43,6 @@ std::string LowerFirst(std::string s) {
   if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
 }
-
 
 // Field names separated by commas and/or blanks.
 std::vector<std::string> SplitNames(const std::string& text) {
@@ -123,6 +122,18 @@ class RtCommand {
   bool prefilter_ = true, stats_ = false, help_ = false, help_fields_ = false;
   std::vector<std::string> words_;  // the condition
   std::vector<Field> columns_;
+  // Actions on the matching items, in this order per item.
+  bool stop_ = false, start_ = false, erase_ = false, dry_run_ = false;
+  std::optional<int> prio_;
+  std::vector<std::pair<std::string, std::string>> customs_;  // --custom KEY=VALUE
+
+  bool HasActions() const { return stop_ || start_ || erase_ || prio_ || !customs_.empty(); }
+  // The calls of the actions for one item, and a word for what they do ("start, prio 3").
+  std::vector<rtorrent::MethodCall> ActionCalls(const std::string& hash) const;
+  std::string ActionText() const;
+  // Sends every item's actions in one system.multicall (or says what it would do); the
+  // exit code.
+  int Act(rtorrent::RtorrentClient& client, const std::vector<rtorrent::Item>& items);
 };
 
 int RtCommand::Run(const std::vector<std::string>& args) {
@@ -134,6 +145,13 @@ int RtCommand::Run(const std::vector<std::string>& args) {
   if (help_fields_) {
     HelpFields();
     return kExitOk;
+  }
+  if (HasActions() && words_.empty()) {
+    return Usage("an action needs a condition (give 'name=*' to act on every item)");
+  }
+  if (stop_ && start_) return Usage("--start and --stop do not go together");
+  if (erase_ && (start_ || stop_ || prio_ || !customs_.empty())) {
+    return Usage("--erase goes alone");
   }
   std::optional<rtorrent::Condition> condition;
   if (!words_.empty()) {
@@ -160,6 +178,7 @@ int RtCommand::Run(const std::vector<std::string>& args) {
   options.view = view_;
   options.prefilter = prefilter_;
   for (const Field& f : columns_) options.extra_fields.push_back(f.name);
+  if (HasActions()) options.extra_fields.push_back("name");  // for the action's messages
   const auto start = std::chrono::steady_clock::now();
   auto result = rtorrent::Query(client, condition ? &*condition : nullptr, &*sort, options);
   const double ms =
@@ -176,7 +195,96 @@ int RtCommand::Run(const std::vector<std::string>& args) {
     }
   }
   if (stats_) PrintStats(*result, ms);
-  return result->items.empty() ? kExitNoMatch : kExitOk;
+  if (result->items.empty()) return kExitNoMatch;
+  return HasActions() ? Act(client, result->items) : kExitOk;
+}
+
+namespace {
+
+// The item's name, for messages.
+std::string NameOf(const rtorrent::Item& item) {
+  static const rtorrent::Field name = *rtorrent::LookupField("name");
+  return rtorrent::FormatFieldValue(name, item.Get(name));
+}
+
+}  // namespace
+
+std::vector<rtorrent::MethodCall> RtCommand::ActionCalls(const std::string& hash) const {
+  using rtorrent::Value;
+  std::vector<rtorrent::MethodCall> calls;
+  if (erase_) return {{"d.erase", {Value(hash)}}};
+  if (stop_) {
+    calls.push_back({"d.stop", {Value(hash)}});
+    calls.push_back({"d.close", {Value(hash)}});
+  }
+  if (prio_) {
+    calls.push_back({"d.priority.set", {Value(hash), Value(*prio_)}});
+    calls.push_back({"d.update_priorities", {Value(hash)}});
+  }
+  for (const auto& [key, value] : customs_) {
+    const bool numbered = key.size() == 1 && key[0] >= '1' && key[0] <= '5';
+    if (numbered) {
+      calls.push_back({"d.custom" + key + ".set", {Value(hash), Value(value)}});
+    } else {
+      calls.push_back({"d.custom.set", {Value(hash), Value(key), Value(value)}});
+    }
+  }
+  if (start_) {
+    calls.push_back({"d.open", {Value(hash)}});
+    calls.push_back({"d.start", {Value(hash)}});
+  }
+  return calls;
+}
+
+std::string RtCommand::ActionText() const {
+  if (erase_) return "erase";
+  std::vector<std::string> parts;
+  if (stop_) parts.push_back("stop");
+  if (prio_) parts.push_back("prio " + std::to_string(*prio_));
+  for (const auto& [key, value] : customs_) parts.push_back("custom " + key + "=" + value);
+  if (start_) parts.push_back("start");
+  std::string text;
+  for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
+  return text;
+}
+
+int RtCommand::Act(rtorrent::RtorrentClient& client, const std::vector<rtorrent::Item>& items) {
+  const std::string what = ActionText();
+  if (dry_run_) {
+    for (const rtorrent::Item& item : items) {
+      err_ << "would " << what << ": '" << NameOf(item) << "' #" << item.hash() << '\n';
+    }
+    return kExitOk;
+  }
+  std::vector<rtorrent::MethodCall> calls;
+  std::vector<size_t> owner;  // the item of each call
+  for (size_t i = 0; i < items.size(); ++i) {
+    for (rtorrent::MethodCall& c : ActionCalls(items[i].hash())) {
+      calls.push_back(std::move(c));
+      owner.push_back(i);
+    }
+  }
+  auto answers = client.SystemMultiCall(calls);
+  if (!answers.ok()) return Fail(QueryFailure(answers.status()));
+  std::vector<std::string> failed(items.size());
+  for (size_t k = 0; k < answers->size() && k < calls.size(); ++k) {
+    const auto& a = (*answers)[k];
+    if (!a.ok() && failed[owner[k]].empty()) {
+      failed[owner[k]] = calls[k].method + ": " + a.status().message();
+    }
+  }
+  int refused = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (failed[i].empty()) continue;
+    ++refused;
+    err_ << "torque-cli: " << what << " of '" << NameOf(items[i]) << "' #" << items[i].hash()
+         << " failed: " << failed[i] << '\n';
+  }
+  if (!quiet_) {
+    err_ << what << ": " << items.size() - static_cast<size_t>(refused) << " of " << items.size()
+         << (items.size() == 1 ? " item" : " items") << " in 1 request\n";
+  }
+  return refused ? kExitRtorrentFault : kExitOk;
 }
 
 std::optional<std::string> RtCommand::Parse(const std::vector<std::string>& args) {
@@ -200,8 +308,13 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
   const std::string& flag = arg.name();
   auto is = [&arg](const char* a, const char* b = nullptr) { return arg.Is(a, b); };
   if (is("--no-prefilter") || is("--stats") || is("--json") || is("-q", "--quiet") ||
-      is("-h", "--help") || is("--help-fields")) {
+      is("-h", "--help") || is("--help-fields") || is("--start") || is("--stop") || is("--erase") ||
+      is("--dry-run")) {
     if (arg.has_inline_value()) return "option " + flag + " takes no value";
+    if (is("--start")) start_ = true;
+    if (is("--stop")) stop_ = true;
+    if (is("--erase")) erase_ = true;
+    if (is("--dry-run")) dry_run_ = true;
     if (is("--no-prefilter")) prefilter_ = false;
     if (is("--stats")) stats_ = true;
     if (is("--json")) json_ = true;
@@ -211,7 +324,7 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
     return std::nullopt;
   }
   if (!(is("--url") || is("--view") || is("-s", "--sort") || is("-o", "--fields") ||
-        is("-c", "--config"))) {
+        is("-c", "--config") || is("--prio") || is("--custom"))) {
     return "unknown option '" + flag + "' for rt";
   }
   std::string error;
@@ -228,6 +341,16 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
     sort_ = value;
   } else if (is("-o", "--fields")) {
     fields_ = value;
+  } else if (is("--prio")) {
+    if (value.size() != 1 || value[0] < '0' || value[0] > '3') {
+      return "--prio: expected 0 (off), 1 (low), 2 (normal) or 3 (high), got '" + value + "'";
+    }
+    prio_ = value[0] - '0';
+  } else if (is("--custom")) {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return "--custom: expected KEY=VALUE, got '" + value + "'";
+    customs_.emplace_back(value.substr(0, eq), value.substr(eq + 1));
   } else {
     config_ = value;
   }

@@ -22,7 +22,11 @@ struct RtGlobals {
 
 // Runs `torque-cli rt` with `args`, the words after "rt":
 //   [--url URL] [--view VIEW] [-s|--sort FIELDS] [-o|--fields FIELDS] [--no-prefilter]
-//   [--stats] [--json] [-q] [-c FILE] [--help-fields] [--] CONDITION...
+//   [--stats] [--json] [-q] [-c FILE] [--help-fields]
+//   [--start|--stop] [--prio N] [--custom KEY=VALUE]... [--erase] [--dry-run] [--] CONDITION...
+// Actions apply to every matching item, all in one system.multicall (per item: stop, prio,
+// custom values, start; --erase alone); they need a condition. --dry-run says what they
+// would do and sends nothing. An action rTorrent refuses for an item: exit 65.
 // Options and condition words may be mixed; after "--" every word is a condition word.
 // Matching items go to `out`, messages to `err`. Returns 0 when an item matched, 1 when
 // none did, 64 for a bad option, field or condition (the parser's column and caret),

@@ -443,6 +443,16 @@ TEST_F(RtTest, CommandLineErrors) {
        "torque-cli: unknown field 'sise' at column 2\n"
        "  'sise>1'\n"
        "   ^\n"},
+      {{"rt", "--url", url, "--prio", "7", "name=*"},
+       "torque-cli: --prio: expected 0 (off), 1 (low), 2 (normal) or 3 (high), got '7'" + hint},
+      {{"rt", "--url", url, "--custom", "x", "name=*"},
+       "torque-cli: --custom: expected KEY=VALUE, got 'x'" + hint},
+      {{"rt", "--url", url, "--start", "--stop", "name=*"},
+       "torque-cli: --start and --stop do not go together" + hint},
+      {{"rt", "--url", url, "--erase", "--prio", "1", "name=*"},
+       "torque-cli: --erase goes alone" + hint},
+      {{"rt", "--url", url, "--erase"},
+       "torque-cli: an action needs a condition (give 'name=*' to act on every item)" + hint},
       {{"rt", "--url", url, "is_complete=no", "name=*foo bar*", "is_open=maybe"},
        "torque-cli: bad boolean value 'maybe' for field 'is_open' (expected one of true t yes "
        "y 1 + or false f no n 0 -) at column 41\n"

@@ -222,6 +222,44 @@ class QueueTest(DaemonTest):
         self.assertRegex(self.queue_pass(d).stdout, r"nothing started: intermission: ")
         self.assertEqual(len(self.active()), 1)
 
+    def test_rt_actions_on_the_matching_items(self):
+        # torque-cli rt acts on what it selects: one system.multicall for all items.
+        d = self.daemon()
+
+        def rt(*args):
+            return d.cli("rt", "--url", "scgi://" + self.sock, *args)
+
+        odd = [i for i in self.items if i["label"] == "tv"]
+        rest = [i for i in self.items if i["label"] != "tv"]
+        r = rt("-q", "--prio", "3", "--custom", "2=x", "--custom", "note=hi",
+                  "--dry-run", "custom_1=tv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.count("would prio 3, custom 2=x, custom note=hi: '"), len(odd))
+        rows = self.call(self.sock, "d.multicall2", "", "main", "d.hash=", "d.priority=",
+                         "d.custom2=", "d.custom=note")
+        self.assertEqual({h: p for h, p, _, _ in rows}, {i["hash"]: i["prio"] for i in self.items})
+        r = rt("-q", "--prio", "3", "--custom", "2=x", "--custom", "note=hi",
+                  "custom_1=tv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {h: (p, c2, n) for h, p, c2, n in self.call(
+            self.sock, "d.multicall2", "", "main", "d.hash=", "d.priority=", "d.custom2=",
+            "d.custom=note")}
+        for i in odd:
+            self.assertEqual(rows[i["hash"]], (3, "x", "hi"))
+        for i in rest:
+            self.assertEqual(rows[i["hash"]], (i["prio"], "", ""))
+        one = self.items[0]["name"]
+        self.assertEqual(rt("-q", "--start", "name=" + one).returncode, 0)
+        self.assertEqual(self.active(), {self.items[0]["hash"]})
+        self.assertEqual(rt("-q", "--stop", "name=" + one).returncode, 0)
+        self.assertEqual(self.active(), set())
+        self.assertEqual(rt("-q", "--erase", "name=" + one).returncode, 0)
+        wait_for(lambda: len(self.call(self.sock, "download_list", "")) == COUNT - 1,
+                 what="the erase")
+        r = rt("--erase")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("an action needs a condition", r.stderr)
+
     def test_exec_jobs_see_the_rtorrent_url(self):
         d = self.daemon(f"[rtorrent]\nurl = scgi://{self.sock}\n"
                         "[job url]\nshell = true\ncommand = echo \"$TORQUE_RTORRENT_URL\"\n")
