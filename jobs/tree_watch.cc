@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/duration.h"
+#include "core/file_read.h"
 #include "core/utf8.h"
 #include "jobs/metafile.h"
 #include "jobs/rtorrent/call_combiner.h"
@@ -83,15 +83,6 @@ bool Sleep(CancelSignal* cancel, int ms) {
   pollfd p{cancel->fd(), POLLIN, 0};
   ::poll(&p, 1, ms);
   return !cancel->raised();
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open '" + path + "': " + Errno(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IoError("cannot read '" + path + "': " + Errno(errno));
-  return text.str();
 }
 
 // Moves `from` to folder `dir` (created when missing) under its own name, or with ".1",
@@ -217,7 +208,7 @@ RunResult TreeWatch::Load(JobContext& ctx, const std::string& path) {
   if (st.st_size > kMaxMetafileBytes) {
     return Quarantine(ctx, path, where.root, "larger than 64 MiB, not a metafile");
   }
-  auto bytes = ReadFile(path);
+  auto bytes = ReadWholeFile(path, static_cast<size_t>(kMaxMetafileBytes));
   if (!bytes.ok()) return RunResult::Failed(bytes.status().message());
 
   bool truncated = false;

@@ -2,10 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/config_values.h"
+#include "core/file_read.h"
 #include "core/ini_reader.h"
 #include "core/utf8.h"
 #include "jobs/tree_watch_settings.h"
@@ -117,11 +115,8 @@ FolderRules WatchFolders::Own(const std::string& folder, spdlog::logger* log) {
   if (st.st_size > kMaxWatchIni) {
     parsed = Status::InvalidArgument(file + ": larger than 1 MiB");
   } else {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    parsed = in ? ParseWatchIni(file, text.str())
-                : Result<FolderRules>(Status::IoError(file + ": cannot be read"));
+    Result<std::string> text = ReadWholeFile(file, static_cast<size_t>(kMaxWatchIni));
+    parsed = text.ok() ? ParseWatchIni(file, *text) : Result<FolderRules>(text.status());
   }
   if (parsed.ok()) {
     if (log) log->info("read {}", file);

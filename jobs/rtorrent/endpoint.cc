@@ -1,13 +1,10 @@
 #include "jobs/rtorrent/endpoint.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/config_values.h"
+#include "core/file_read.h"
 
 namespace torque::rtorrent {
 namespace {
@@ -120,19 +117,6 @@ struct RcValue {
   int line = 0;
 };
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
-  std::string content;
-  char buffer[8192];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) content.append(buffer, n);
-  if (std::ferror(file.get())) {
-    return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
-  }
-  return content;
-}
-
 }  // namespace
 
 std::string Endpoint::ToString() const {
@@ -182,8 +166,8 @@ Result<Endpoint> ParseEndpoint(std::string_view url) {
 
 Result<std::string> ScgiUrlFromRtorrentRc(const std::string& path, const std::string& home) {
   const std::string file = ExpandHome(path, home);
-  Result<std::string> content = ReadFile(file);
-  if (!content.ok()) return content.status();
+  Result<std::string> content = ReadWholeFile(file);
+  if (!content.ok()) return Status::NotFound(content.status().message());
 
   std::optional<RcValue> local;
   std::optional<RcValue> port;
