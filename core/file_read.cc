@@ -20,7 +20,8 @@ Result<std::string> ReadWholeFile(const std::string& path, std::size_t max_bytes
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
-    if (error == ENOENT) return Status::NotFound("cannot read " + path + ": " + std::strerror(error));
+    if (error == ENOENT)
+      return Status::NotFound("cannot read " + path + ": " + std::strerror(error));
     return Failure(path, std::strerror(error));
   }
   struct Closer {
