@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 namespace torque {
 
@@ -17,6 +18,8 @@ class CancelSignal {
   // Raises the flag; later calls do nothing.
   void Raise();
   bool raised() const { return raised_.load(std::memory_order_acquire); }
+  // Waits up to `ms` milliseconds for the flag; whether it is raised.
+  bool WaitFor(int64_t ms) const;
   // An eventfd, readable once raised. Owned by this object.
   int fd() const { return fd_; }
 

@@ -1,6 +1,5 @@
 #include "jobs/tree_watch.h"
 
-#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,14 +74,10 @@ bool RecordMatches(const std::string& record, int64_t size, int64_t mtime_ns) {
 }
 
 // Sleeps `ms` unless `cancel` is raised first; false when it was.
-bool Sleep(CancelSignal* cancel, int ms) {
-  if (!cancel) {
-    ::usleep(static_cast<useconds_t>(ms) * 1000);
-    return true;
-  }
-  pollfd p{cancel->fd(), POLLIN, 0};
-  ::poll(&p, 1, ms);
-  return !cancel->raised();
+bool Sleep(const CancelSignal* cancel, int ms) {
+  if (cancel) return !cancel->WaitFor(ms);
+  ::usleep(static_cast<useconds_t>(ms) * 1000);
+  return true;
 }
 
 // Moves `from` to folder `dir` (created when missing) under its own name, or with ".1",
