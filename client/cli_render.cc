@@ -124,6 +124,9 @@ condition words may be mixed, '--' ends the options; after rt, -s is --sort):
       --prio N       priority 0 (off), 1 (low), 2 (normal), 3 (high)
       --custom KEY=VALUE
                      set d.custom KEY (1-5: custom1-custom5); repeatable
+      --tag WORD, --untag WORD
+                     add / remove tags (the `tagged` field, d.custom=tags;
+                     blanks or commas separate several); repeatable
       --erase        remove the items from rTorrent (alone; data stays)
       --dry-run      print what the actions would do; change nothing
   rt exits 0 when an item matched, 1 when none did (like grep), 64 for a bad

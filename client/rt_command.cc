@@ -21,6 +21,7 @@
 #include "jobs/rtorrent/query.h"
 #include "jobs/rtorrent/rpc_client.h"
 #include "jobs/rtorrent/sort.h"
+#include "jobs/rtorrent/tags.h"
 #include "jobs/rtorrent/xmlrpc.h"
 
 namespace torque::client {
@@ -126,10 +127,14 @@ class RtCommand {
   bool stop_ = false, start_ = false, erase_ = false, dry_run_ = false;
   std::optional<int> prio_;
   std::vector<std::pair<std::string, std::string>> customs_;  // --custom KEY=VALUE
+  std::vector<std::string> tag_, untag_;                      // --tag, --untag words
 
-  bool HasActions() const { return stop_ || start_ || erase_ || prio_ || !customs_.empty(); }
+  bool HasActions() const {
+    return stop_ || start_ || erase_ || prio_ || !customs_.empty() || HasTags();
+  }
+  bool HasTags() const { return !tag_.empty() || !untag_.empty(); }
   // The calls of the actions for one item, and a word for what they do ("start, prio 3").
-  std::vector<rtorrent::MethodCall> ActionCalls(const std::string& hash) const;
+  std::vector<rtorrent::MethodCall> ActionCalls(const rtorrent::Item& item) const;
   std::string ActionText() const;
   // Sends every item's actions in one system.multicall (or says what it would do); the
   // exit code.
@@ -150,7 +155,7 @@ int RtCommand::Run(const std::vector<std::string>& args) {
     return Usage("an action needs a condition (give 'name=*' to act on every item)");
   }
   if (stop_ && start_) return Usage("--start and --stop do not go together");
-  if (erase_ && (start_ || stop_ || prio_ || !customs_.empty())) {
+  if (erase_ && (start_ || stop_ || prio_ || !customs_.empty() || HasTags())) {
     return Usage("--erase goes alone");
   }
   std::optional<rtorrent::Condition> condition;
@@ -179,6 +184,7 @@ int RtCommand::Run(const std::vector<std::string>& args) {
   options.prefilter = prefilter_;
   for (const Field& f : columns_) options.extra_fields.push_back(f.name);
   if (HasActions()) options.extra_fields.push_back("name");  // for the action's messages
+  if (HasTags()) options.extra_fields.push_back("tagged");   // the tags to edit
   const auto start = std::chrono::steady_clock::now();
   auto result = rtorrent::Query(client, condition ? &*condition : nullptr, &*sort, options);
   const double ms =
@@ -209,8 +215,10 @@ std::string NameOf(const rtorrent::Item& item) {
 
 }  // namespace
 
-std::vector<rtorrent::MethodCall> RtCommand::ActionCalls(const std::string& hash) const {
+std::vector<rtorrent::MethodCall> RtCommand::ActionCalls(const rtorrent::Item& item) const {
   using rtorrent::Value;
+  static const Field tagged = *rtorrent::LookupField("tagged");
+  const std::string& hash = item.hash();
   std::vector<rtorrent::MethodCall> calls;
   if (erase_) return {{"d.erase", {Value(hash)}}};
   if (stop_) {
@@ -229,6 +237,17 @@ std::vector<rtorrent::MethodCall> RtCommand::ActionCalls(const std::string& hash
       calls.push_back({"d.custom.set", {Value(hash), Value(key), Value(value)}});
     }
   }
+  if (HasTags()) {
+    const rtorrent::FieldValue current = item.Get(tagged);
+    std::string text;
+    if (const auto* words = std::get_if<std::vector<std::string>>(&current)) {
+      for (const std::string& w : *words) text += (text.empty() ? "" : " ") + w;
+    }
+    // Unchanged tags are not written (as pyrosimple's tag()).
+    if (auto edited = rtorrent::EditTags(text, tag_, untag_)) {
+      calls.push_back({"d.custom.set", {Value(hash), Value(rtorrent::kTagsKey), Value(*edited)}});
+    }
+  }
   if (start_) {
     calls.push_back({"d.open", {Value(hash)}});
     calls.push_back({"d.start", {Value(hash)}});
@@ -242,6 +261,8 @@ std::string RtCommand::ActionText() const {
   if (stop_) parts.push_back("stop");
   if (prio_) parts.push_back("prio " + std::to_string(*prio_));
   for (const auto& [key, value] : customs_) parts.push_back("custom " + key + "=" + value);
+  if (!tag_.empty()) parts.push_back("tag " + JoinWords(tag_));
+  if (!untag_.empty()) parts.push_back("untag " + JoinWords(untag_));
   if (start_) parts.push_back("start");
   std::string text;
   for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
@@ -259,7 +280,7 @@ int RtCommand::Act(rtorrent::RtorrentClient& client, const std::vector<rtorrent:
   std::vector<rtorrent::MethodCall> calls;
   std::vector<size_t> owner;  // the item of each call
   for (size_t i = 0; i < items.size(); ++i) {
-    for (rtorrent::MethodCall& c : ActionCalls(items[i].hash())) {
+    for (rtorrent::MethodCall& c : ActionCalls(items[i])) {
       calls.push_back(std::move(c));
       owner.push_back(i);
     }
@@ -282,7 +303,8 @@ int RtCommand::Act(rtorrent::RtorrentClient& client, const std::vector<rtorrent:
   }
   if (!quiet_) {
     err_ << what << ": " << items.size() - static_cast<size_t>(refused) << " of " << items.size()
-         << (items.size() == 1 ? " item" : " items") << " in 1 request\n";
+         << (items.size() == 1 ? " item" : " items")
+         << (calls.empty() ? " (nothing to change)" : " in 1 request") << '\n';
   }
   return refused ? kExitRtorrentFault : kExitOk;
 }
@@ -324,7 +346,7 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
     return std::nullopt;
   }
   if (!(is("--url") || is("--view") || is("-s", "--sort") || is("-o", "--fields") ||
-        is("-c", "--config") || is("--prio") || is("--custom"))) {
+        is("-c", "--config") || is("--prio") || is("--custom") || is("--tag") || is("--untag"))) {
     return "unknown option '" + flag + "' for rt";
   }
   std::string error;
@@ -346,6 +368,11 @@ std::optional<std::string> RtCommand::Option(const std::vector<std::string>& arg
       return "--prio: expected 0 (off), 1 (low), 2 (normal) or 3 (high), got '" + value + "'";
     }
     prio_ = value[0] - '0';
+  } else if (is("--tag") || is("--untag")) {
+    const std::vector<std::string> words = rtorrent::SplitTags(value);
+    if (words.empty()) return flag + ": expected a tag word, got '" + value + "'";
+    auto& into = is("--tag") ? tag_ : untag_;
+    into.insert(into.end(), words.begin(), words.end());
   } else if (is("--custom")) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos || eq == 0)

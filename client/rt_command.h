@@ -23,9 +23,12 @@ struct RtGlobals {
 // Runs `torque-cli rt` with `args`, the words after "rt":
 //   [--url URL] [--view VIEW] [-s|--sort FIELDS] [-o|--fields FIELDS] [--no-prefilter]
 //   [--stats] [--json] [-q] [-c FILE] [--help-fields]
-//   [--start|--stop] [--prio N] [--custom KEY=VALUE]... [--erase] [--dry-run] [--] CONDITION...
+//   [--start|--stop] [--prio N] [--custom KEY=VALUE]... [--tag WORD]... [--untag WORD]...
+//   [--erase] [--dry-run] [--] CONDITION...
 // Actions apply to every matching item, all in one system.multicall (per item: stop, prio,
-// custom values, start; --erase alone); they need a condition. --dry-run says what they
+// custom values, tags, start; --erase alone); they need a condition. Tags are edited as
+// item_action's tag/untag do (jobs/rtorrent/tags.h): an item whose tags do not change gets
+// no write. --dry-run says what they
 // would do and sends nothing. An action rTorrent refuses for an item: exit 65.
 // Options and condition words may be mixed; after "--" every word is a condition word.
 // Matching items go to `out`, messages to `err`. Returns 0 when an item matched, 1 when

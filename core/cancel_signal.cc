@@ -29,8 +29,7 @@ bool CancelSignal::WaitFor(int64_t ms) const {
   const Clock::time_point until = Clock::now() + std::chrono::milliseconds(ms);
   for (;;) {
     if (raised()) return true;
-    const int64_t left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    const int64_t left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
     if (left <= 0) return false;
     if (fd_ < 0) {  // no eventfd: poll the flag
       usleep(static_cast<useconds_t>(std::min<int64_t>(left, 10)) * 1000);

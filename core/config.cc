@@ -117,6 +117,7 @@ class Loader {
   Status BuildServer();
   Status BuildType(const std::string& name, const TypeDraft& draft, JobTypeConfig& t, bool& keep);
   Status LinkAliases();
+  Status BuildHttp();
   std::string ResolvePath(const Setting& s) const;
 
   ConfigOptions options_;
@@ -128,6 +129,7 @@ class Loader {
   std::map<std::string, Item> torque_;            // [TORQUE] key → setting
   std::map<std::string, Setting> notify_;         // [notify] key → setting
   std::map<std::string, Item> rtorrent_;          // [rtorrent] key → setting
+  std::map<std::string, Item> http_;              // [http] key → setting
   std::map<std::string, TypeDraft> drafts_;
   std::set<std::pair<std::string, std::string>> warned_sections_;  // (file, section)
 };
@@ -160,7 +162,8 @@ Status Loader::Route(const Entry& e, int64_t order) {
     return Status::Ok();
   }
   bool known = sec == "server" || sec == "paths" || sec == "db" || sec == "logging" ||
-               sec == "daemon" || sec == "notify" || sec == "rtorrent" || sec == "TORQUE";
+               sec == "daemon" || sec == "notify" || sec == "rtorrent" || sec == "http" ||
+               sec == "TORQUE";
   if (sec.empty() && !e.header) {
     Warn(where, "key '" + e.key + "' is outside any [section] (ignored)");
     return Status::Ok();
@@ -222,6 +225,14 @@ Status Loader::Route(const Entry& e, int64_t order) {
   if (sec == "rtorrent") {
     if (key == "url" || key == "rtorrent_rc" || key == "timeout") {
       rtorrent_[key] = Item{e.setting, order, "[rtorrent] key '" + key + "'"};
+    } else {
+      unknown();
+    }
+    return Status::Ok();
+  }
+  if (sec == "http") {
+    if (key == "listen" || key == "rtorrent_timeout") {
+      http_[key] = Item{e.setting, order, "[http] key '" + key + "'"};
     } else {
       unknown();
     }
@@ -457,6 +468,73 @@ Status Loader::LinkAliases() {
   return Status::Ok();
 }
 
+// The [http] section, and pyrosimple's exporter keys: the first active metrics_exporter
+// type (by name) serves /metrics, and its addr/port (default 127.0.0.1:8000; pyrosimple's
+// default 0.0.0.0 is not kept: loopback unless said otherwise) open the listener when
+// [http] listen is not set.
+Status Loader::BuildHttp() {
+  HttpConfig& http = config_.http;
+  auto set_listen = [&http] {
+    const bool v6 = http.host.find(':') != std::string::npos;
+    http.listen = (v6 ? "[" + http.host + "]" : http.host) + ":" + std::to_string(http.port);
+  };
+  for (const auto& [key, item] : http_) {
+    Status s;
+    if (key == "listen" && !item.setting.value.empty()) {
+      s = ToListenAddress(item, http.host, http.port);
+      http.where = item.setting.where;
+    } else if (key == "rtorrent_timeout") {
+      s = ToDuration(item, http.rtorrent_timeout);
+      if (s.ok() && http.rtorrent_timeout <= 0) s = Fail(item, "a duration above 0", "0");
+    }
+    if (!s.ok()) return s;
+  }
+  const bool listen_set = !http.host.empty();
+  if (listen_set) set_listen();
+  for (const auto& entry : config_.types) {
+    // Named, not structured bindings: clang 14 cannot capture those in the lambda below.
+    const std::string& name = entry.first;
+    const JobTypeConfig& t = entry.second;
+    if (!t.active || t.handler != "metrics_exporter") continue;
+    if (!http.exporter.empty()) {
+      Warn(t.where, "job type '" + name + "': /metrics shows rTorrent as job type '" +
+                        http.exporter +
+                        "' says (the first active metrics_exporter); this "
+                        "one only runs as a job");
+      continue;
+    }
+    http.exporter = name;
+    auto key_item = [&](const char* key, const char* fallback) {
+      auto it = t.settings.find(key);
+      Setting setting = it != t.settings.end() ? it->second : Setting{fallback, t.where};
+      return Item{setting, 0, "job type '" + name + "': key '" + key + "'"};
+    };
+    const Item addr = key_item("addr", "127.0.0.1");
+    const Item port = key_item("port", "8000");
+    const bool written = t.settings.count("addr") || t.settings.count("port");
+    if (listen_set) {
+      if (written) {
+        Warn(t.settings.count("addr") ? addr.setting.where : port.setting.where,
+             "job type '" + name + "': addr/port ignored: [http] listen = " + http.listen +
+                 " is the listener");
+      }
+      continue;
+    }
+    int port_number = 0;
+    if (Status s = ToInt(port, 1, 65535, port_number); !s.ok()) return s;
+    Item both = addr;
+    const std::string& a = addr.setting.value;
+    both.setting.value = (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":0";
+    if (Status s = ToListenAddress(both, http.host, http.port); !s.ok()) {
+      return Fail(addr, "expected an IP address, got '" + a + "'");
+    }
+    http.port = port_number;
+    http.where = addr.setting.where;
+    set_listen();
+  }
+  return Status::Ok();
+}
+
 Result<Config> Loader::Finish() {
   Status s = SplitTorque();
   if (s.ok()) s = BuildServer();
@@ -466,6 +544,7 @@ Result<Config> Loader::Finish() {
     if (!keep) config_.types.erase(it->first);
   }
   if (s.ok()) s = LinkAliases();
+  if (s.ok()) s = BuildHttp();
   if (!s.ok()) return s;
   Result<NotifySettings> notify = ParseNotifySettings(notify_);
   if (!notify.ok()) return notify.status();

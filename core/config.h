@@ -77,6 +77,20 @@ struct RtorrentConfig {
   DurationMs timeout = 30'000;  // one XMLRPC call
 };
 
+// The [http] section: the read-only listener of /metrics and the status page. Off unless
+// `listen` is set, or an active metrics_exporter type names addr/port (pyrosimple's keys).
+struct HttpConfig {
+  std::string listen;    // "host:port" as in effect ("[v6]:port"); empty: no listener
+  std::string host;      // its address, an IP literal without brackets
+  int port = 0;          // 1..65535 (0: any free port, for tests)
+  SourceLocation where;  // where `listen` (or the type's addr/port) was written
+  // How long a scrape waits for rTorrent (at most [rtorrent] timeout, which bounds every call).
+  DurationMs rtorrent_timeout = 5'000;
+  // The active metrics_exporter type whose settings (jobs, prefix, item_stats, ...) /metrics
+  // uses for rTorrent's series; empty: none (the defaults apply).
+  std::string exporter;
+};
+
 // A message about the configuration that does not stop the daemon.
 struct ConfigWarning {
   SourceLocation where;
@@ -94,6 +108,7 @@ struct Config {
   // The [notify] section.
   NotifySettings notify;
   RtorrentConfig rtorrent;
+  HttpConfig http;
   std::vector<ConfigWarning> warnings;
   std::vector<std::string> files;               // files read, in order
 

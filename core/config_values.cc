@@ -1,5 +1,6 @@
 #include "core/config_values.h"
 
+#include <arpa/inet.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -129,6 +130,40 @@ Status ToMode(const Item& item, unsigned& out) {
     return Fail(item, "an octal file mode such as 0600 or 660", item.setting.value);
   }
   out = mode;
+  return Status::Ok();
+}
+
+Status ToListenAddress(const Item& item, std::string& host, int& port) {
+  const std::string& v = item.setting.value;
+  const std::string expected = "host:port, e.g. 127.0.0.1:9100 or [::1]:9100";
+  std::string h;
+  std::string p;
+  if (!v.empty() && v[0] == '[') {
+    size_t close = v.find(']');
+    if (close == std::string::npos || close + 1 >= v.size() || v[close + 1] != ':') {
+      return Fail(item, expected, v);
+    }
+    h = v.substr(1, close - 1);
+    p = v.substr(close + 2);
+  } else {
+    size_t colon = v.rfind(':');
+    if (colon == std::string::npos || v.find(':') != colon) return Fail(item, expected, v);
+    h = v.substr(0, colon);
+    p = v.substr(colon + 1);
+  }
+  if (AsciiLower(h) == "localhost") h = "127.0.0.1";
+  unsigned char addr[16];
+  if (h.empty() ||
+      (inet_pton(AF_INET, h.c_str(), addr) != 1 && inet_pton(AF_INET6, h.c_str(), addr) != 1)) {
+    return Fail(item, "'" + h + "' is not an IP address (" + expected + ")");
+  }
+  int n = -1;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || n < 0 || n > 65535) {
+    return Fail(item, "port '" + p + "' is not a number 0..65535 (" + expected + ")");
+  }
+  host = std::move(h);
+  port = n;
   return Status::Ok();
 }
 

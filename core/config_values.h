@@ -44,6 +44,10 @@ Status ToAliases(const Item& item, const std::string& name, std::vector<std::str
 // retries and retry_delay of `type` (keys processed later override them).
 Status ToNotifyRule(const Item& item, std::vector<NotifyTarget>& targets, JobTypeConfig& type);
 
+// A listen address "host:port" or "[v6 address]:port" (host an IP literal or "localhost",
+// port 0..65535) into `host` (brackets removed; localhost as 127.0.0.1) and `port`.
+Status ToListenAddress(const Item& item, std::string& host, int& port);
+
 // A path value with "~" expanded and made absolute against `base_dir`; "" stays "".
 std::string ToPath(const std::string& value, const std::string& base_dir);
 

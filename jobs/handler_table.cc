@@ -2,6 +2,8 @@
 
 #include "jobs/engine_stats.h"
 #include "jobs/exec_handler.h"
+#include "jobs/item_action.h"
+#include "jobs/metrics_exporter.h"
 #include "jobs/queue_manager.h"
 #include "jobs/tree_watch.h"
 
@@ -55,13 +57,24 @@ std::vector<HandlerEntry> MakeTable() {
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(EngineStats::Create(type, env));
        }},
-      {{"metrics_exporter",
-        {"pyrocore.daemon.exporter:RtorrentExporter", "pyrosimple.job.metrics:RtorrentExporter"},
-        {"jobs", "port", "addr", "system_stats", "item_stats", "item_labels", "tracker_stats",
-         "scgi_url"},
+      {{"item_action",
+        {"pyrosimple.job.action:Action", "pyrosimple.job.action:ItemCommand",
+         "pyrosimple.job.move_path:PathMover"},
+        {"action", "args", "target", "matcher", "view", "sort", "cwd", "scgi_url"},
         true,
         {}},
-       nullptr},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(ItemAction::Create(type, env));
+       }},
+      {{"metrics_exporter",
+        {"pyrocore.daemon.exporter:RtorrentExporter", "pyrosimple.job.metrics:RtorrentExporter"},
+        {"jobs", "port", "addr", "prefix", "item_stats", "item-stats", "item_labels",
+         "item-labels", "scgi_url"},
+        true,
+        {}},
+       [](const JobTypeConfig& type, const HandlerEnv& env) {
+         return Upcast(MetricsExporter::Create(type, env));
+       }},
   };
   for (HandlerEntry& e : table) e.spec.available = e.make != nullptr;
   return table;

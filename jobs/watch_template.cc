@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <set>
 #include <utility>
 
 namespace torque::jobs {
@@ -90,9 +91,16 @@ std::string Canonical(std::string_view name) {
   return std::find(vars.begin(), vars.end(), name) != vars.end() ? std::string(name) : "";
 }
 
-Status UnknownVariable(std::string_view name, std::string_view token) {
+// The tree watch's variables.
+const TemplateVariables& WatchVariables() {
+  static const TemplateVariables kVars{Canonical, KnownList()};
+  return kVars;
+}
+
+Status UnknownVariable(const TemplateVariables& vars, std::string_view name,
+                       std::string_view token) {
   return Status::InvalidArgument("unknown variable '" + OneLine(name) + "' in '" + OneLine(token) +
-                                 "' (known: " + KnownList() + ")");
+                                 "' (known: " + vars.known + ")");
 }
 
 void AppendText(std::vector<Node>& body, std::string_view text) {
@@ -142,7 +150,7 @@ bool Tokenize(std::string_view expr, std::vector<Token>& tokens) {
 // Parses the Tempita subset: text with {{...}} directives.
 class TempitaParser {
  public:
-  explicit TempitaParser(std::string_view text) : text_(text) {}
+  TempitaParser(std::string_view text, const TemplateVariables& vars) : text_(text), vars_(vars) {}
 
   Result<std::vector<Node>> Run() {
     size_t i = 0;
@@ -221,8 +229,8 @@ class TempitaParser {
     const bool tempita_word = std::find(std::begin(kTempitaWords), std::end(kTempitaWords), expr) !=
                               std::end(kTempitaWords);
     if (tempita_word || !IsName(expr)) return Unsupported(expr, open);
-    const std::string var = Canonical(expr);
-    if (var.empty()) return UnknownVariable(expr, token);
+    const std::string var = vars_.canonical(expr);
+    if (var.empty()) return UnknownVariable(vars_, expr, token);
     Body().push_back({Node::Kind::kVariable, var, {}});
     return Status::Ok();
   }
@@ -258,12 +266,13 @@ class TempitaParser {
     } else {
       return Unsupported(expr, open);
     }
-    test.var = Canonical(name);
-    if (test.var.empty()) return UnknownVariable(name, token);
+    test.var = vars_.canonical(name);
+    if (test.var.empty()) return UnknownVariable(vars_, name, token);
     return test;
   }
 
   std::string_view text_;
+  const TemplateVariables& vars_;
   std::vector<Node> root_;
   std::vector<OpenIf> open_;  // the {{if}} blocks not yet closed, innermost last
 };
@@ -292,7 +301,8 @@ Result<std::vector<Node>> ParsePercent(std::string_view text) {
     }
     const std::string_view name = text.substr(pct + 2, close - pct - 2);
     const std::string var = Canonical(name);
-    if (var.empty()) return UnknownVariable(name, text.substr(pct, close + 2 - pct));
+    if (var.empty())
+      return UnknownVariable(WatchVariables(), name, text.substr(pct, close + 2 - pct));
     nodes.push_back({Node::Kind::kVariable, var, {}});
     i = close + 2;
   }
@@ -379,8 +389,17 @@ const std::vector<std::string>& WatchTemplateVariables() {
 }
 
 Result<WatchTemplate> WatchTemplate::Parse(std::string_view text) {
-  Result<std::vector<Node>> nodes =
-      text.find("{{") != std::string_view::npos ? TempitaParser(text).Run() : ParsePercent(text);
+  Result<std::vector<Node>> nodes = text.find("{{") != std::string_view::npos
+                                        ? TempitaParser(text, WatchVariables()).Run()
+                                        : ParsePercent(text);
+  if (!nodes.ok()) return nodes.status();
+  WatchTemplate t;
+  t.impl_ = std::make_shared<const Impl>(Impl{std::move(*nodes)});
+  return t;
+}
+
+Result<WatchTemplate> WatchTemplate::Parse(std::string_view text, const TemplateVariables& vars) {
+  Result<std::vector<Node>> nodes = TempitaParser(text, vars).Run();
   if (!nodes.ok()) return nodes.status();
   WatchTemplate t;
   t.impl_ = std::make_shared<const Impl>(Impl{std::move(*nodes)});
@@ -392,6 +411,26 @@ std::string WatchTemplate::Expand(const std::map<std::string, std::string>& vars
   std::string out;
   ExpandInto(impl_->nodes, vars, out);
   return std::string(Trim(out));
+}
+
+namespace {
+
+void CollectVariables(const std::vector<Node>& nodes, std::set<std::string>& out) {
+  for (const Node& node : nodes) {
+    if (node.kind == Node::Kind::kVariable) out.insert(node.text);
+    for (const Node::Branch& branch : node.branches) {
+      if (branch.test.op != Test::Op::kAlways) out.insert(branch.test.var);
+      CollectVariables(branch.body, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> WatchTemplate::Variables() const {
+  std::set<std::string> names;
+  if (impl_) CollectVariables(impl_->nodes, names);
+  return {names.begin(), names.end()};
 }
 
 bool WatchTemplate::IsLiteral() const {

@@ -2,6 +2,7 @@
 // or as a Python %-interpolation.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,14 @@ namespace torque::jobs {
 // traits.kind. `rel_path` is pyrosimple's name for `relpath`; `traits` alone means
 // `traits.kind`.
 const std::vector<std::string>& WatchTemplateVariables();
+
+// The variables a template of another kind (item_action's) may use: `canonical` maps a name
+// as written to the key Expand looks it up by, "" when the name is unknown; `known` lists
+// the names for error messages.
+struct TemplateVariables {
+  std::function<std::string(std::string_view name)> canonical;
+  std::string known;
+};
 
 // A cmd.* load command template, parsed once at configuration time and expanded per metafile.
 // Text containing "{{" is a Tempita subset:
@@ -45,12 +54,18 @@ class WatchTemplate {
   //   "unsupported template expression 'x' at column N (supported: ...)",
   //   "bad '%' at column N (write %% for a literal %, %(name)s for a variable)".
   static Result<WatchTemplate> Parse(std::string_view text);
+  // The same Tempita subset over the variables of `vars`; text without "{{" is literal (no
+  // %-interpolation).
+  static Result<WatchTemplate> Parse(std::string_view text, const TemplateVariables& vars);
 
   // The expansion, trimmed of surrounding white space; "" means "no command". `vars` maps the
   // names of WatchTemplateVariables() to values ("traits.kind" is a key of its own; `relpath`
   // and `rel_path` stand in for each other); a missing variable expands to "". `flags` holds
   // its members separated by single spaces.
   std::string Expand(const std::map<std::string, std::string>& vars) const;
+
+  // The canonical names of the variables the template reads, each once, sorted.
+  std::vector<std::string> Variables() const;
 
   // Whether the template is plain text without any variable (comments are allowed).
   bool IsLiteral() const;

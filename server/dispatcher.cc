@@ -330,6 +330,7 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
               result.kind == jobs::RunResult::Kind::kCancelled;
   }
   std::optional<Job> final_job;
+  std::string_view outcome = "interrupted";
   if (requeue) {
     if (Status s = store_.Requeue(job.id, now, false); !s.ok()) {
       log_->error("job {}: cannot requeue at shutdown: {}", job.id, s.message());
@@ -338,6 +339,10 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
     }
   } else {
     Outcome out = Decide(*run->config, job, result, now);
+    outcome = out.state == JobState::kDone     ? "done"
+              : out.state == JobState::kFailed ? "failed"
+              : out.state == JobState::kQueued ? "retry"
+                                               : "cancelled";
     Job after = job;
     after.state = out.state;
     after.result = out.result;
@@ -362,6 +367,7 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
       final_job = std::move(after);
     }
   }
+  if (options_.on_attempt) options_.on_attempt(job.type, now - job.started_at, outcome);
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);

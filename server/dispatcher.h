@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct DispatcherOptions {
       make_notices;
   // Called after an outcome with notices was stored.
   std::function<void()> on_notices;
+  // Called on a worker thread after each attempt: its type, how long it ran (by the clock)
+  // and how it ended: "done", "failed", "retry", "cancelled", or "interrupted" (back in the
+  // queue at shutdown). For metrics; must not block.
+  std::function<void(const std::string& type, DurationMs run_ms, std::string_view outcome)>
+      on_attempt;
 };
 
 // Live numbers of one job type.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -17,10 +18,13 @@
 #include "core/duration.h"
 #include "jobs/rtorrent/connector.h"
 #include "server/daemon.h"
+#include "server/http_listener.h"
+#include "server/http_pages.h"
 #include "server/intake.h"
 #include "server/io_mailbox.h"
 #include "server/job_types.h"
 #include "server/logging.h"
+#include "server/metrics_text.h"
 #include "server/notice_text.h"
 #include "server/notifier.h"
 #include "server/scheduler.h"
@@ -75,6 +79,7 @@ struct Runtime::Parts {
   boost::asio::io_context io;
   IoMailbox mailbox{io};
   std::unique_ptr<SqliteStore> store;
+  JobMetrics job_metrics;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Intake> intake;
   std::unique_ptr<JobTypes> job_types;
@@ -82,6 +87,10 @@ struct Runtime::Parts {
   std::unique_ptr<Notifier> notifier;
   std::unique_ptr<Service> service;
   std::unique_ptr<SocketServer> server;
+  // After the store: destroyed (its pages finished) before the store closes.
+  std::unique_ptr<HttpListener> http;
+  std::mutex rtorrent_mu;
+  std::shared_ptr<const jobs::RtorrentMetrics> rtorrent_metrics;  // guarded by rtorrent_mu
   boost::asio::signal_set signals{io, SIGTERM, SIGINT, SIGHUP};
   boost::asio::steady_timer guard_timer{io};
   boost::asio::steady_timer purge_timer{io};
@@ -97,6 +106,9 @@ struct Runtime::Parts {
   void Purge(std::shared_ptr<const Config> at);
   void Reopen();
   Status Reload(Config next);
+  // Opens the [http] listener when the configuration asks for one; the exit code and `why`
+  // on failure.
+  int OpenHttp(std::string* why);
 };
 
 Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_unique<Parts>()) {
@@ -106,6 +118,7 @@ Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_uniqu
 
 Runtime::~Runtime() {
   Parts& p = *parts_;
+  p.http.reset();
   if (p.drain.joinable()) p.drain.join();
   if (p.purge_worker.joinable()) p.purge_worker.join();
   if (p.notifier) p.notifier->Stop();
@@ -166,6 +179,9 @@ int Runtime::Open(std::string* why) {
   };
   dopts.make_notices = &MakeNotices;
   dopts.on_notices = [&p] { p.notifier->Wake(); };
+  dopts.on_attempt = [&p](const std::string& type, DurationMs run_ms, std::string_view outcome) {
+    p.job_metrics.Observe(type, run_ms, outcome);
+  };
   p.dispatcher = std::make_unique<Dispatcher>(*p.store, p.clock, dopts);
   p.intake = std::make_unique<Intake>(*p.store, *p.dispatcher, p.clock, p.config);
   p.job_types = std::make_unique<JobTypes>(*p.store, *p.intake, p.io.get_executor());
@@ -195,6 +211,48 @@ int Runtime::Open(std::string* why) {
     *why = s.message();
     return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
   }
+  return p.OpenHttp(why);
+}
+
+int Runtime::Parts::OpenHttp(std::string* why) {
+  const HttpConfig& hc = config->http;
+  if (hc.listen.empty()) return kExitOk;
+  auto rt = RtorrentMetricsFor(MakeHandlerEnv(config, clock));
+  if (!rt.ok()) {
+    *why = "invalid configuration: " + rt.status().message();
+    return kExitConfig;
+  }
+  rtorrent_metrics = std::move(*rt);
+  HttpPageSources sources;
+  sources.daemon.store = store.get();
+  sources.daemon.dispatcher = dispatcher.get();
+  sources.daemon.intake = intake.get();
+  sources.daemon.clock = &clock;
+  sources.daemon.started_at = clock.Now();
+  sources.daemon.jobs = &job_metrics;
+  sources.daemon.outbox = [this] {
+    NotifierStats n = notifier->stats();
+    auto pending = store->PendingNotices();
+    return Service::OutboxInfo{pending.ok() ? pending->second : -1, n.delivered, n.failed_attempts,
+                               n.dropped};
+  };
+  sources.database_path = config->server.database;
+  sources.next_fire = [this](const std::string& type) { return scheduler->NextFire(type); };
+  sources.rtorrent = [this] {
+    std::lock_guard lock(rtorrent_mu);
+    return rtorrent_metrics;
+  };
+  sources.rtorrent_timeout = [this] { return intake->config()->http.rtorrent_timeout; };
+  HttpListenerOptions options;
+  options.host = hc.host;
+  options.port = hc.port;
+  options.pages = MakeHttpPages(std::move(sources));
+  http = std::make_unique<HttpListener>(io, std::move(options));
+  if (Status s = http->Listen(); !s.ok()) {
+    *why = hc.where.ToString() + ": " + s.message();
+    http.reset();
+    return kExitOsError;
+  }
   return kExitOk;
 }
 
@@ -211,6 +269,7 @@ void Runtime::Run(const std::function<void()>& on_ready) {
               p.config->server.socket, p.config->server.database, ActiveTypes(*p.config));
   on_ready();
   p.io.run();
+  p.http.reset();  // waits for pages being made, which read the store
   if (p.drain.joinable()) p.drain.join();
   if (p.purge_worker.joinable()) p.purge_worker.join();
   SqliteStoreStats st = p.store->stats();
@@ -224,6 +283,7 @@ void Runtime::Parts::BeginStop(const std::string& why) {
     return;
   }
   log->info("{}; draining", why);
+  if (http) http->Stop();
   server->StopAccepting();
   service->BeginShutdown();
   const DurationMs grace = config->server.shutdown_grace;
@@ -336,6 +396,14 @@ Status Runtime::Parts::Reload(Config next) {
   keep("pid_file", now.pid_file, old.pid_file);
   keep("log_file", now.log_file, old.log_file);
   keep("jobs_dir", now.jobs_dir, old.jobs_dir);
+  const bool http_moved = next.http.listen != config->http.listen;
+  if (http_moved) {
+    const HttpConfig running = config->http;
+    next.http.listen = running.listen;
+    next.http.host = running.host;
+    next.http.port = running.port;
+    next.http.where = running.where;
+  }
 
   // Validate everything before anything changes.
   auto next_config = std::make_shared<const Config>(std::move(next));
@@ -343,6 +411,12 @@ Status Runtime::Parts::Reload(Config next) {
   if (!plan.ok()) return plan.status();
   auto grace = MisfireGrace(*next_config);
   if (!grace.ok()) return grace.status();
+  std::shared_ptr<const jobs::RtorrentMetrics> next_rtorrent;
+  if (http) {
+    auto rt = RtorrentMetricsFor(MakeHandlerEnv(next_config, clock));
+    if (!rt.ok()) return rt.status();
+    next_rtorrent = std::move(*rt);
+  }
   if (options.log_level.empty()) {
     if (auto level = ParseLogLevel(next_config->server.log_level); !level.ok()) {
       return level.status();
@@ -351,6 +425,13 @@ Status Runtime::Parts::Reload(Config next) {
 
   for (const std::string& key : kept) {
     log->warn("reload: [server] {} changed; it takes effect at the next restart", key);
+  }
+  if (http_moved) {
+    log->warn("reload: [http] listen changed; it takes effect at the next restart");
+  }
+  if (http) {
+    std::lock_guard lock(rtorrent_mu);
+    rtorrent_metrics = std::move(next_rtorrent);
   }
   if (auto running = MisfireGrace(*config); running.ok() && *running != *grace) {
     log->warn("reload: apscheduler.misfire_grace_time changed; it takes effect at the next "

@@ -390,7 +390,12 @@ SqliteStore::Reader::Reader(SQLite::Database d)
                "MAX(CASE WHEN started_at > 0 THEN started_at - MAX(run_at, created_at) END), "
                "AVG(CASE WHEN started_at > 0 THEN finished_at - started_at END) "
                "FROM jobs WHERE state <> 'queued' AND state IN ('done', 'failed', 'cancelled') "
-               "AND finished_at >= ?1 GROUP BY type") {}
+               "AND finished_at >= ?1 GROUP BY type"),
+      // Integer division: the minute each job finished in; the index holds both columns.
+      per_minute(db,
+                 "SELECT finished_at / 60000, COUNT(*), SUM(state = 'failed') FROM jobs "
+                 "WHERE state <> 'queued' AND state IN ('done', 'failed', 'cancelled') "
+                 "AND finished_at >= ?1 GROUP BY finished_at / 60000 ORDER BY 1") {}
 
 SQLite::Statement& SqliteStore::Reader::ListStatement(int mask) {
   auto& s = lists[mask];
@@ -509,6 +514,18 @@ Status SqliteStore::Reader::Activity(TimeMs since, std::vector<TypeActivity>* ou
     a.wait_ms_max = q->getColumn(4).getInt64();
     a.run_ms_avg = q->getColumn(5).getDouble();
     out->push_back(std::move(a));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::FinishedPerMinute(TimeMs since, std::vector<MinuteActivity>* out) {
+  Use q(per_minute, since);
+  while (q->executeStep()) {
+    MinuteActivity m;
+    m.minute = q->getColumn(0).getInt64() * 60'000;
+    m.finished = q->getColumn(1).getInt64();
+    m.failed = q->getColumn(2).getInt64();
+    out->push_back(m);
   }
   return Status::Ok();
 }

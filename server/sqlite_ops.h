@@ -97,6 +97,7 @@ struct SqliteStore::Reader {
   Status DueNotices(TimeMs now, int limit, std::vector<Notice>* out);
   Status PendingNotices(std::optional<TimeMs>* next, int64_t* count);
   Status Activity(TimeMs since, std::vector<TypeActivity>* out);
+  Status FinishedPerMinute(TimeMs since, std::vector<MinuteActivity>* out);
 
   // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
   SQLite::Statement& ListStatement(int mask);
@@ -112,6 +113,7 @@ struct SqliteStore::Reader {
   SQLite::Statement due_notices;
   SQLite::Statement pending_notices;
   SQLite::Statement activity;
+  SQLite::Statement per_minute;
   std::map<int, std::unique_ptr<SQLite::Statement>> lists;
 };
 

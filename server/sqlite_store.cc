@@ -495,6 +495,13 @@ Result<std::vector<TypeActivity>> SqliteStore::Activity(TimeMs since) {
   return activity;
 }
 
+Result<std::vector<MinuteActivity>> SqliteStore::FinishedPerMinute(TimeMs since) {
+  std::vector<MinuteActivity> minutes;
+  Status st = Read([&](Reader& r) { return r.FinishedPerMinute(since, &minutes); });
+  if (!st.ok()) return st;
+  return minutes;
+}
+
 Result<int64_t> SqliteStore::SizeBytes() {
   std::error_code ec;
   int64_t size = static_cast<int64_t>(fs::file_size(path_, ec));

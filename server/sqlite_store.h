@@ -83,6 +83,7 @@ class SqliteStore : public Store {
   Result<int64_t> Purge(TimeMs before,
                         const std::map<std::string, TimeMs>& type_before = {}) override;
   Result<std::vector<TypeActivity>> Activity(TimeMs since) override;
+  Result<std::vector<MinuteActivity>> FinishedPerMinute(TimeMs since) override;
   Result<int64_t> SizeBytes() override;
 
   SqliteStoreStats stats() const;

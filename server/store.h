@@ -88,6 +88,13 @@ struct TypeActivity {
   double run_ms_avg = 0;      // from started to finished
 };
 
+// How many jobs finished in one minute.
+struct MinuteActivity {
+  TimeMs minute = 0;     // start of the minute (a multiple of 60 000 ms)
+  int64_t finished = 0;  // done, failed or cancelled
+  int64_t failed = 0;
+};
+
 // What startup recovery did.
 struct RecoveryReport {
   std::vector<JobId> requeued;  // were running, back to queued
@@ -173,6 +180,8 @@ class Store {
                                 const std::map<std::string, TimeMs>& type_before = {}) = 0;
   // Activity per type of the jobs finished at or after `since` (types without any absent).
   virtual Result<std::vector<TypeActivity>> Activity(TimeMs since) = 0;
+  // Jobs finished at or after `since`, per minute, oldest first (minutes without any absent).
+  virtual Result<std::vector<MinuteActivity>> FinishedPerMinute(TimeMs since) = 0;
   // Size of the database files in bytes.
   virtual Result<int64_t> SizeBytes() = 0;
 };

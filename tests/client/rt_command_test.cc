@@ -41,8 +41,6 @@ class TempDir : public torque::testing::TempDir {
 using rtorrent::Array;
 using rtorrent::Value;
 
-
-
 std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -143,7 +141,8 @@ using FakeItem = std::map<std::string, Value>;
 
 // A stand-in for rTorrent on a unix socket: one XMLRPC request per connection, answered
 // from its items (d.multicall2, d.multicall.filtered; any view but "main" is a fault).
-// d.multicall.filtered returns every item: a pre-filter may return a superset.
+// d.multicall.filtered returns every item: a pre-filter may return a superset. A
+// system.multicall (the actions) is kept as its XML and every call in it answers 0.
 class FakeRtorrent {
  public:
   explicit FakeRtorrent(std::vector<FakeItem> items) : items_(std::move(items)) {
@@ -171,6 +170,11 @@ class FakeRtorrent {
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
+  }
+  // The XML of each system.multicall request.
+  std::vector<std::string> multicalls() const {
+    std::lock_guard lock(mu_);
+    return multicalls_;
   }
   std::vector<std::string> methods() const {
     std::vector<std::string> out;
@@ -201,6 +205,16 @@ class FakeRtorrent {
       std::lock_guard lock(mu_);
       calls_.push_back(call);
     }
+    if (call.method == "system.multicall") {
+      std::lock_guard lock(mu_);
+      multicalls_.push_back(request);
+      Array answers;
+      for (size_t at = request.find(">methodName<"); at != std::string::npos;
+           at = request.find(">methodName<", at + 1)) {
+        answers.emplace_back(Array{Value(0)});
+      }
+      return Response(Value(std::move(answers)));
+    }
     const bool filtered = call.method == "d.multicall.filtered";
     if (call.method != "d.multicall2" && !filtered)
       return FaultResponse(-506, "Method not defined");
@@ -227,6 +241,7 @@ class FakeRtorrent {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<Call> calls_;
+  std::vector<std::string> multicalls_;
 };
 
 const std::string kHashA = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -451,6 +466,10 @@ TEST_F(RtTest, CommandLineErrors) {
        "torque-cli: --start and --stop do not go together" + hint},
       {{"rt", "--url", url, "--erase", "--prio", "1", "name=*"},
        "torque-cli: --erase goes alone" + hint},
+      {{"rt", "--url", url, "--erase", "--untag", "x", "name=*"},
+       "torque-cli: --erase goes alone" + hint},
+      {{"rt", "--url", url, "--tag", " , ", "name=*"},
+       "torque-cli: --tag: expected a tag word, got ' , '" + hint},
       {{"rt", "--url", url, "--erase"},
        "torque-cli: an action needs a condition (give 'name=*' to act on every item)" + hint},
       {{"rt", "--url", url, "is_complete=no", "name=*foo bar*", "is_open=maybe"},
@@ -490,6 +509,42 @@ TEST_F(RtTest, ConfiguredTimeoutApplies) {
   close(fd);
   EXPECT_EQ(r.code, kExitUnavailable);
   EXPECT_EQ(r.err, "torque-cli: rTorrent at scgi://" + sock + " did not answer within 200 ms\n");
+}
+
+// ---- Actions ----
+
+TEST_F(RtTest, TagAndUntagEditTheTagsOfEveryMatchInOneRequest) {
+  FakeRtorrent fake(ThreeItems());  // alpha has "Foo bar", the others none
+  Outcome r = Rt(fake, {"--tag", "New,other", "--untag", "foo", "name=alpha,beta"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "tag new other, untag foo: 2 of 2 items in 1 request\n");
+  ASSERT_EQ(fake.multicalls().size(), 1u);
+  const std::string request = fake.multicalls()[0];
+  auto set = [](const std::string& hash, const std::string& tags) {
+    return "<value><string>" + hash +
+           "</string></value>\r\n<value><string>tags</string></value>\r\n" + "<value><string>" +
+           tags + "</string></value>";
+  };
+
+  EXPECT_NE(request.find(set(kHashA, "bar new other")), std::string::npos) << request;
+  EXPECT_NE(request.find(set(kHashB, "new other")), std::string::npos) << request;
+  EXPECT_EQ(request.find(kHashC), std::string::npos) << "gamma does not match";
+}
+
+TEST_F(RtTest, TagsThatDoNotChangeAreNotWritten) {
+  FakeRtorrent fake(ThreeItems());
+  Outcome r = Rt(fake, {"--tag", "BAR", "--untag", "missing", "name=alpha"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "tag bar, untag missing: 1 of 1 item (nothing to change)\n");
+  EXPECT_TRUE(fake.multicalls().empty());
+}
+
+TEST_F(RtTest, DryRunTagsSayWhatTheyWouldDo) {
+  FakeRtorrent fake(ThreeItems());
+  Outcome r = Rt(fake, {"-q", "--dry-run", "--untag", "foo", "name=alpha"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "would untag foo: 'alpha' #" + kHashA + "\n");
+  EXPECT_TRUE(fake.multicalls().empty());
 }
 
 TEST_F(RtTest, RtorrentFaultExits65) {

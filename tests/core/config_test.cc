@@ -948,5 +948,127 @@ TEST(ConfigTest, RtorrentSection) {
   EXPECT_EQ(WarningsOf(*w), std::vector<std::string>{"user.ini:2: unknown key 'scgi_url' in [rtorrent]"});
 }
 
+
+// kHandlers with metrics_exporter available and knowing its keys, for the [http] tests.
+const std::vector<HandlerSpec> kExporterHandlers = [] {
+  std::vector<HandlerSpec> specs = kHandlers;
+  for (HandlerSpec& spec : specs) {
+    if (spec.name != "metrics_exporter") continue;
+    spec.available = true;
+    spec.aliases.push_back("pyrosimple.job.metrics:RtorrentExporter");
+    spec.keys = {"jobs", "addr", "port", "prefix"};
+  }
+  return specs;
+}();
+
+Result<Config> LoadHttp(const std::string& text) {
+  ConfigOptions options;
+  options.handlers = &kExporterHandlers;
+  options.state_dir = "/state";
+  return LoadConfigFromTexts({{"user.ini", text}}, options);
+}
+
+std::string HttpErrorOf(const std::string& text) {
+  Result<Config> r = LoadHttp(text);
+  return r.ok() ? "ok" : r.status().message();
+}
+
+TEST(ConfigTest, HttpListenIsOffByDefault) {
+  Result<Config> d = LoadHttp("");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->http.listen, "");
+  EXPECT_EQ(d->http.host, "");
+  EXPECT_EQ(d->http.rtorrent_timeout, 5000);
+  EXPECT_EQ(d->http.exporter, "");
+  Result<Config> empty = LoadHttp("[http]\nlisten =\n");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->http.listen, "");
+}
+
+TEST(ConfigTest, HttpListenAddresses) {
+  struct Case {
+    std::string value, host;
+    int port;
+    std::string listen;
+  };
+  for (const Case& c : std::vector<Case>{{"127.0.0.1:9100", "127.0.0.1", 9100, "127.0.0.1:9100"},
+                                         {"[::1]:9100", "::1", 9100, "[::1]:9100"},
+                                         {"localhost:80", "127.0.0.1", 80, "127.0.0.1:80"},
+                                         {"0.0.0.0:0", "0.0.0.0", 0, "0.0.0.0:0"}}) {
+    Result<Config> r = LoadHttp("[http]\nlisten = " + c.value + "\nrtorrent_timeout = 2s\n");
+    ASSERT_TRUE(r.ok()) << c.value << ": " << r.status().ToString();
+    EXPECT_EQ(r->http.host, c.host) << c.value;
+    EXPECT_EQ(r->http.port, c.port) << c.value;
+    EXPECT_EQ(r->http.listen, c.listen) << c.value;
+    EXPECT_EQ(r->http.where.ToString(), "user.ini:2");
+    EXPECT_EQ(r->http.rtorrent_timeout, 2000);
+  }
+}
+
+TEST(ConfigTest, HttpBadValuesNameTheLine) {
+  EXPECT_EQ(HttpErrorOf("[http]\nlisten = 9100\n"),
+            "user.ini:2: [http] key 'listen': expected host:port, e.g. 127.0.0.1:9100 or "
+            "[::1]:9100, got '9100'");
+  EXPECT_EQ(HttpErrorOf("[http]\n\nlisten = example.org:80\n"),
+            "user.ini:3: [http] key 'listen': 'example.org' is not an IP address (host:port, "
+            "e.g. 127.0.0.1:9100 or [::1]:9100)");
+  EXPECT_EQ(HttpErrorOf("[http]\nlisten = 127.0.0.1:99999\n"),
+            "user.ini:2: [http] key 'listen': port '99999' is not a number 0..65535 (host:port, "
+            "e.g. 127.0.0.1:9100 or [::1]:9100)");
+  EXPECT_EQ(HttpErrorOf("[http]\nlisten = ::1:80\n").substr(0, 36),
+            "user.ini:2: [http] key 'listen': exp");
+  EXPECT_EQ(HttpErrorOf("[http]\nlisten = [::1]80\n").substr(0, 36),
+            "user.ini:2: [http] key 'listen': exp");
+  EXPECT_EQ(HttpErrorOf("[http]\nrtorrent_timeout = 0\n"),
+            "user.ini:2: [http] key 'rtorrent_timeout': expected a duration above 0, got '0'");
+  Result<Config> w = LoadHttp("[http]\nport = 1\n");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(WarningsOf(*w), std::vector<std::string>{"user.ini:2: unknown key 'port' in [http]"});
+}
+
+TEST(ConfigTest, ExporterTypeOpensTheListenerOnLoopbackByDefault) {
+  Result<Config> r =
+      LoadHttp("[job exporter]\nhandler = pyrosimple.job.metrics:RtorrentExporter\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->http.exporter, "exporter");
+  EXPECT_EQ(r->http.listen, "127.0.0.1:8000");
+  Result<Config> own = LoadHttp(
+      "[TORQUE]\njob.exporter.handler = metrics_exporter\njob.exporter.addr = ::1\n"
+      "job.exporter.port = 9200\n");
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(own->http.listen, "[::1]:9200");
+  EXPECT_EQ(own->http.where.ToString(), "user.ini:3");
+  // An inactive one opens nothing.
+  Result<Config> off = LoadHttp("[job exporter]\nhandler = metrics_exporter\nactive = no\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->http.listen, "");
+  EXPECT_EQ(off->http.exporter, "");
+}
+
+TEST(ConfigTest, HttpListenWinsOverExporterKeys) {
+  Result<Config> r = LoadHttp(
+      "[http]\nlisten = 127.0.0.1:9100\n[job exporter]\nhandler = metrics_exporter\n"
+      "port = 8001\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->http.listen, "127.0.0.1:9100");
+  EXPECT_EQ(r->http.exporter, "exporter");
+  EXPECT_EQ(WarningsOf(*r),
+            std::vector<std::string>{"user.ini:5: job type 'exporter': addr/port ignored: "
+                                     "[http] listen = 127.0.0.1:9100 is the listener"});
+  Result<Config> two =
+      LoadHttp("[job a]\nhandler = metrics_exporter\n[job b]\nhandler = metrics_exporter\n");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->http.exporter, "a");
+  ASSERT_EQ(two->warnings.size(), 1u);
+  EXPECT_EQ(two->warnings[0].where.ToString(), "user.ini:3");
+}
+
+TEST(ConfigTest, ExporterBadAddrOrPort) {
+  EXPECT_EQ(HttpErrorOf("[job e]\nhandler = metrics_exporter\nport = http\n"),
+            "user.ini:3: job type 'e': key 'port': expected an integer 1..65535, got 'http'");
+  EXPECT_EQ(HttpErrorOf("[job e]\nhandler = metrics_exporter\naddr = my.host\n"),
+            "user.ini:3: job type 'e': key 'addr': expected an IP address, got 'my.host'");
+}
+
 }  // namespace
 }  // namespace torque

@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from torque_e2e import HAVE_RTORRENT, RT_KIT, DaemonTest, start_rtorrent, stop_rtorrent, wait_for
+from torque_e2e import RT_KIT, RtorrentTest, wait_for
 
 KIT = RT_KIT
 sys.path.insert(0, KIT)
@@ -65,19 +65,14 @@ class HangingScgi:
             c.close()
 
 
-@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
-class QueueTest(DaemonTest):
+class QueueTest(RtorrentTest):
+    RT_LOG_XMLRPC = True
+
     @classmethod
     def setUpClass(cls):
-        from rtxmlrpc import Binary, call
-        import tempfile
-        cls.call = staticmethod(call)
-        cls.Binary = Binary
-        cls._rt_tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-queue-")
-        cls.rt_dir = os.path.join(cls._rt_tmp.name, "rt")
-        cls.sock = start_rtorrent(cls.rt_dir, log_xmlrpc=True)
+        super().setUpClass()
         lines = subprocess.run([sys.executable, os.path.join(KIT, "torrent_tool.py"), "many",
-                                str(COUNT), cls._rt_tmp.name], capture_output=True, text=True,
+                                str(COUNT), cls.rt_tmp], capture_output=True, text=True,
                                timeout=120, check=True).stdout.split("\n")
         cls.torrents = []  # (hash, bytes), item order
         for line in filter(None, lines):
@@ -85,19 +80,12 @@ class QueueTest(DaemonTest):
             with open(path, "rb") as f:
                 cls.torrents.append((infohash, f.read()))
         # No data where the items point: started, they stay incomplete (downloading).
-        cls.nodata = os.path.join(cls._rt_tmp.name, "nodata")
+        cls.nodata = os.path.join(cls.rt_tmp, "nodata")
         os.makedirs(cls.nodata)
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_rtorrent(cls.rt_dir)
-        cls._rt_tmp.cleanup()
 
     def setUp(self):
         super().setUp()
         call = self.call
-        for h in call(self.sock, "download_list", ""):
-            call(self.sock, "d.erase", h)
         self.items = []
         loads = []
         for i, (infohash, data) in enumerate(self.torrents, 1):

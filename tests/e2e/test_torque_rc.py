@@ -3,6 +3,7 @@ a real torqued as jobs with the item's hash, its timestamps are set, its watchdo
 torqued only when the guard file exists, and with torqued stopped rTorrent does not stall.
 Skipped when rtorrent is not installed."""
 
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,62 @@ class TorqueRcTest(DaemonTest):
             subprocess.run([TORQUED, "--stop"], env=dict(self.d.env()), capture_output=True,
                            timeout=60)
         self.assertNotEqual(self.d.cli("ping").returncode, 0)
+
+
+@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
+class FinishedDownloadTest(DaemonTest):
+    """A real download (rTorrent A seeds, rTorrent B with torque.rc downloads over loopback)
+    fires B's event.download.finished, which reaches torqued as a download_finished job whose
+    item_action sets a custom value on B's item."""
+
+    def setUp(self):
+        super().setUp()
+        from rtxmlrpc import Binary, call
+        self.call, self.Binary = call, Binary
+        self.seed_dir = os.path.join(self.tmp, "seed")
+        self.leech_dir = os.path.join(self.tmp, "leech")
+        self.seed = start_rtorrent(self.seed_dir)
+        bins = [os.path.dirname(os.path.abspath(b)) for b in (TORQUE_CLI, TORQUED)]
+        self.leech = start_rtorrent(self.leech_dir, env={
+            "PATH": os.pathsep.join(bins + [os.environ["PATH"]]), "TORQUE_HOME": self.tmp,
+            "TORQUE_SOCKET": os.path.join(self.tmp, "torqued.sock"),
+            "RTORRENT_EXTRA_RC": TORQUE_RC})
+        self.d = self.daemon(f"[rtorrent]\nurl = scgi://{self.leech}\n"
+                             "[job download_finished]\nhandler = item_action\n"
+                             "action = custom torque_done=yes; tag finished\n")
+
+    def tearDown(self):
+        stop_rtorrent(self.leech_dir)
+        stop_rtorrent(self.seed_dir)
+        super().tearDown()
+
+    def test_a_finished_download_runs_the_item_action(self):
+        data = os.path.join(self.seed_dir, "download", "payload.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(300_000))
+        meta = os.path.join(self.tmp, "payload.torrent")
+        h = subprocess.run([sys.executable, os.path.join(RT_KIT, "torrent_tool.py"), "create",
+                            data, "-o", meta], capture_output=True, text=True,
+                           check=True).stdout.strip()
+        with open(meta, "rb") as f:
+            raw = self.Binary(f.read())
+        self.call(self.seed, "load.raw_start", "", raw,
+                  "d.directory.set=" + os.path.dirname(data))
+        wait_for(lambda: h in self.call(self.seed, "download_list", "") and
+                 self.call(self.seed, "d.complete", h) == 1, what="the seeder's hash check")
+        self.call(self.leech, "load.raw_start", "", raw)
+        wait_for(lambda: h in self.call(self.leech, "download_list", ""), what="the leech's load")
+        self.assertEqual(self.call(self.leech, "d.complete", h), 0)
+        port = self.call(self.seed, "network.listen.port")
+        self.call(self.leech, "add_peer", h, "127.0.0.1:%d" % port)
+        wait_for(lambda: self.call(self.leech, "d.complete", h) == 1, what="the download")
+        # The hook's job, with the item's hash, set the custom value rTorrent now shows.
+        wait_for(lambda: self.call(self.leech, "d.custom", h, "torque_done") == "yes",
+                 what="the download_finished job's custom value")
+        self.assertEqual(self.call(self.leech, "d.custom", h, "tags"), "finished")
+        jobs = [j for j in json.loads(self.d.cli("--json", "list").stdout)
+                if j["type"] == "download_finished"]
+        self.assertEqual([(j["args"], j["state"]) for j in jobs], [(h, "done")])
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ import hashlib
 import os
 import re
 import sys
-import tempfile
 import time
 import unittest
 
-from torque_e2e import HAVE_RTORRENT, RT_KIT, DaemonTest, start_rtorrent, stop_rtorrent, wait_for
+from torque_e2e import RT_KIT, RtorrentTest, start_rtorrent, stop_rtorrent, wait_for
 
 sys.path.insert(0, RT_KIT)
 
@@ -47,25 +46,11 @@ def write(path, data):
         f.write(data)
 
 
-@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
-class TreeWatchTest(DaemonTest):
-    @classmethod
-    def setUpClass(cls):
-        from rtxmlrpc import call
-        cls.call = staticmethod(call)
-        cls._rt_tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-watch-")
-        cls.rt_dir = os.path.join(cls._rt_tmp.name, "rt")
-        cls.sock = start_rtorrent(cls.rt_dir, log_xmlrpc=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_rtorrent(cls.rt_dir)
-        cls._rt_tmp.cleanup()
+class TreeWatchTest(RtorrentTest):
+    RT_LOG_XMLRPC = True
 
     def setUp(self):
         super().setUp()
-        for h in self.call(self.sock, "download_list", ""):
-            self.call(self.sock, "d.erase", h)
         self.root = os.path.join(self.tmp, "watch")
         os.makedirs(self.root)
         self.outside = os.path.join(self.tmp, "outside")  # where files are prepared

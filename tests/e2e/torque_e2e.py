@@ -237,3 +237,39 @@ class DaemonTest(unittest.TestCase):
         if start:
             d.start()
         return d
+
+
+@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
+class RtorrentTest(DaemonTest):
+    """Base class: one real rTorrent per test class (cls.sock, its work dir cls.rt_dir inside
+    cls.rt_tmp), emptied before each test. RT_LOG_XMLRPC: log every call to
+    cls.rt_dir/xmlrpc.log."""
+
+    RT_LOG_XMLRPC = False
+
+    @classmethod
+    def setUpClass(cls):
+        import sys
+        sys.path.insert(0, RT_KIT)
+        from rtxmlrpc import Binary, call
+        cls.call = staticmethod(call)
+        cls.Binary = Binary
+        cls._rt_tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-rt-")
+        cls.rt_tmp = cls._rt_tmp.name
+        cls.rt_dir = os.path.join(cls.rt_tmp, "rt")
+        cls.sock = start_rtorrent(cls.rt_dir, log_xmlrpc=cls.RT_LOG_XMLRPC)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_rtorrent(cls.rt_dir)
+        cls._rt_tmp.cleanup()
+
+    def setUp(self):
+        super().setUp()
+        for h in self.call(self.sock, "download_list", ""):
+            self.call(self.sock, "d.erase", h)
+
+    def rt(self, method, *args):
+        """One XMLRPC call to this class's rTorrent."""
+        return self.call(self.sock, method, *args)
+

@@ -187,6 +187,32 @@ TEST_F(DispatcherTest, RetriesWithBackoffUntilSuccess) {
   EXPECT_EQ(final_job->attempts, 3);
 }
 
+TEST_F(DispatcherTest, ReportsEveryAttemptWithItsRunTimeAndOutcome) {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  DispatcherOptions options;
+  options.on_attempt = [&](const std::string& type, DurationMs run_ms, std::string_view outcome) {
+    std::lock_guard lock(mu);
+    seen.push_back(type + " " + std::to_string(run_ms) + " " + std::string(outcome));
+  };
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    clock_.Advance(250);
+    if (ctx.args == "fail") return jobs::RunResult::Failed("no");
+    return jobs::RunResult::Succeeded("ok");
+  });
+  Start(handler, {}, {}, options);
+  ASSERT_TRUE(WaitFinal(Submit("ok")));
+  JobId id = Submit("fail", 0, 0, /*max_attempts=*/2);
+  ASSERT_TRUE(
+      WaitStored(id, [](const Job& j) { return j.attempts == 1 && j.state == JobState::kQueued; }));
+  clock_.Advance(1000);
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitFinal(id));
+  dispatcher_->Stop(0);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"t 250 done", "t 250 retry", "t 250 failed"}));
+}
+
 TEST_F(DispatcherTest, FailsWhenAttemptsAreExhausted) {
   auto handler = std::make_shared<ScriptedHandler>(
       [](jobs::JobContext&) { return jobs::RunResult::Failed("always"); });

@@ -164,6 +164,10 @@ class FailingStore : public server::Store {
     if (auto st = Check(Kind::kRead)) return *st;
     return inner_.Activity(since);
   }
+  Result<std::vector<server::MinuteActivity>> FinishedPerMinute(TimeMs since) override {
+    if (auto st = Check(Kind::kRead)) return *st;
+    return inner_.FinishedPerMinute(since);
+  }
   Result<int64_t> SizeBytes() override {
     if (auto st = Check(Kind::kRead)) return *st;
     return inner_.SizeBytes();

@@ -396,6 +396,35 @@ TEST_F(SqliteStoreTest, ActivityOfRecentlyFinishedJobs) {
   EXPECT_TRUE(store_->Activity(10'000)->empty());
 }
 
+TEST_F(SqliteStoreTest, FinishedPerMinuteCountsEachMinuteOldestFirst) {
+  const TimeMs m = 60'000;
+  // Minute 2: two done, one failed, one cancelled; minute 4: one failed; none in minute 3.
+  JobId a = AddRunning("t");
+  JobId b = AddRunning("u");
+  JobId c = AddRunning("t");
+  JobId d = AddRunning("t");
+  JobId e = AddRunning("t");
+  JobId old = AddRunning("t");
+  ASSERT_TRUE(store_->Finish(a, Ended(JobState::kDone, 2 * m)).ok());
+  ASSERT_TRUE(store_->Finish(b, Ended(JobState::kDone, 2 * m + 59'999)).ok());
+  ASSERT_TRUE(store_->Finish(c, Ended(JobState::kFailed, 2 * m + 1, "x")).ok());
+  ASSERT_TRUE(store_->Finish(d, Ended(JobState::kCancelled, 2 * m + 500)).ok());
+  ASSERT_TRUE(store_->Finish(e, Ended(JobState::kFailed, 4 * m + 7, "y")).ok());
+  ASSERT_TRUE(store_->Finish(old, Ended(JobState::kDone, m + 59'999)).ok());  // too early
+  AddRunning("t");  // running: not counted
+  ASSERT_TRUE(store_->Finish(AddRunning("t"), RetryLater(3 * m, "again")).ok());  // queued
+  auto minutes = store_->FinishedPerMinute(2 * m);
+  ASSERT_TRUE(minutes.ok()) << minutes.status().ToString();
+  ASSERT_EQ(minutes->size(), 2u);
+  EXPECT_EQ((*minutes)[0].minute, 2 * m);
+  EXPECT_EQ((*minutes)[0].finished, 4);
+  EXPECT_EQ((*minutes)[0].failed, 1);
+  EXPECT_EQ((*minutes)[1].minute, 4 * m);
+  EXPECT_EQ((*minutes)[1].finished, 1);
+  EXPECT_EQ((*minutes)[1].failed, 1);
+  EXPECT_TRUE(store_->FinishedPerMinute(5 * m)->empty());
+}
+
 TEST_F(SqliteStoreTest, FinishFailedAndRetryLater) {
   JobId id = AddRunning("t");
   ASSERT_TRUE(store_->Cancel(id, 5500).ok());  // cancel requested, then the run failed anyway
@@ -802,6 +831,9 @@ TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
               HasSubstr("SEARCH jobs USING INDEX jobs_finished (state=?)"));
   EXPECT_THAT(plan_of("AND finished_at >= ?1 GROUP BY type"),
               HasSubstr("SEARCH jobs USING INDEX jobs_finished (state=? AND finished_at>?)"));
+  EXPECT_THAT(
+      plan_of("GROUP BY finished_at / 60000"),
+      HasSubstr("SEARCH jobs USING COVERING INDEX jobs_finished (state=? AND finished_at>?)"));
   EXPECT_THAT(plan_of("FROM outbox WHERE next_at"),
               HasSubstr("SEARCH outbox USING INDEX outbox_next (next_at<?)"));
   // Rows come in id order from the index: no sort.
