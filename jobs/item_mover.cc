@@ -67,6 +67,23 @@ bool Escapes(const std::string& path) {
   return false;
 }
 
+// Whether `dir` or a folder between it and `file` (relative to it) exists but is not a real
+// directory (a symbolic link, say): deleting through it would reach files that are not the
+// item's. A missing folder is not (the file is then missing).
+bool ThroughLink(const std::string& dir, const std::string& file) {
+  struct stat st {};
+  std::string path = dir;
+  size_t i = 0;
+  for (;;) {
+    if (::lstat(path.c_str(), &st) != 0) return false;
+    if (!S_ISDIR(st.st_mode)) return true;
+    const size_t slash = file.find('/', i);
+    if (slash == std::string::npos) return false;
+    path = dir + "/" + file.substr(0, slash);
+    i = slash + 1;
+  }
+}
+
 }  // namespace
 
 Result<std::string> ItemDisk::CheckMove(const std::string& source_in,
@@ -167,6 +184,10 @@ Result<DeleteReport> ItemDisk::DeleteData(const std::string& data_in, bool multi
   std::set<std::string> dirs;  // below `data`, to remove when empty
   for (const std::string& file : files) {
     if (Escapes(file)) return Status::FailedPrecondition("file path '" + file + "' leaves " + data);
+    if (ThroughLink(data, file)) {
+      report.kept.push_back(data + "/" + file);
+      continue;
+    }
     remove_file(data + "/" + file);
     for (std::string dir = Parent(file); dir != "."; dir = Parent(dir))
       dirs.insert(data + "/" + dir);

@@ -115,5 +115,28 @@ TEST_F(ItemMoverTest, DeleteDataRemovesOnlyTheListedFilesAndEmptyFolders) {
   EXPECT_TRUE(Exists(dir_.File("outside")));
 }
 
+TEST_F(ItemMoverTest, DeleteDataNeverGoesThroughALinkedFolder) {
+  // item/sub is a link to a folder elsewhere that holds a file of the listed name.
+  std::filesystem::create_directories(dir_.File("elsewhere"));
+  dir_.Write("elsewhere/b", "not the item's");
+  std::filesystem::create_directories(dir_.File("item"));
+  dir_.Write("item/a", "1");
+  std::filesystem::create_directory_symlink(dir_.File("elsewhere"), dir_.File("item/sub"));
+  auto r = disk_.DeleteData(dir_.File("item"), true, {"a", "sub/b"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->deleted, 1);
+  ASSERT_EQ(r->kept.size(), 2u);  // sub/b, and the item's folder that still holds the link
+  EXPECT_EQ(r->kept[0], dir_.File("item") + "/sub/b");
+  EXPECT_TRUE(Exists(dir_.File("elsewhere/b")));
+
+  // The item's folder itself a link: nothing below it is deleted.
+  dir_.Write("elsewhere/c", "not the item's either");
+  std::filesystem::create_directory_symlink(dir_.File("elsewhere"), dir_.File("linked"));
+  auto linked = disk_.DeleteData(dir_.File("linked"), true, {"c"});
+  ASSERT_TRUE(linked.ok()) << linked.status().message();
+  EXPECT_EQ(linked->deleted, 0);
+  EXPECT_TRUE(Exists(dir_.File("elsewhere/c")));
+}
+
 }  // namespace
 }  // namespace torque::jobs
