@@ -88,15 +88,15 @@ struct RcLine {
   int number = 0;
 };
 
-std::vector<RcLine> LogicalLines(const std::string& content) {
+std::vector<RcLine> LogicalLines(std::string_view content) {
   std::vector<RcLine> lines;
   bool continued = false;
   int number = 0;
   size_t pos = 0;
   while (pos < content.size()) {
     size_t end = content.find('\n', pos);
-    if (end == std::string::npos) end = content.size();
-    std::string_view line = Trim(std::string_view(content).substr(pos, end - pos));
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view line = Trim(content.substr(pos, end - pos));
     pos = end + 1;
     ++number;
     bool continues = line.ends_with('\\');
@@ -168,10 +168,14 @@ Result<std::string> ScgiUrlFromRtorrentRc(const std::string& path, const std::st
   const std::string file = ExpandHome(path, home);
   Result<std::string> content = ReadWholeFile(file);
   if (!content.ok()) return Status::NotFound(content.status().message());
+  return ScgiUrlFromRtorrentRcText(*content, file, home);
+}
 
+Result<std::string> ScgiUrlFromRtorrentRcText(std::string_view content, const std::string& file,
+                                              const std::string& home) {
   std::optional<RcValue> local;
   std::optional<RcValue> port;
-  for (const RcLine& line : LogicalLines(*content)) {
+  for (const RcLine& line : LogicalLines(content)) {
     if (line.text.empty() || line.text.starts_with('#')) continue;
     size_t eq = line.text.find('=');
     if (eq == std::string::npos) continue;

@@ -43,6 +43,9 @@ Result<Endpoint> ParseEndpoint(std::string_view url);
 // listener; kInvalidArgument ("<path>:<line>: ...") for a value that is an rTorrent
 // expression such as (cat,...) or a relative socket path.
 Result<std::string> ScgiUrlFromRtorrentRc(const std::string& path, const std::string& home);
+// The same for the text of `file`, already read.
+Result<std::string> ScgiUrlFromRtorrentRcText(std::string_view content, const std::string& file,
+                                              const std::string& home);
 // As above, with `home` from $HOME (else the password database).
 Result<std::string> ScgiUrlFromRtorrentRc(const std::string& path);
 
