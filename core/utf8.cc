@@ -1,6 +1,48 @@
 #include "core/utf8.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace torque {
+namespace {
+
+struct LowerRow {
+  char32_t from;
+  char32_t first;
+  char32_t second;
+};
+
+constexpr LowerRow kLowerTable[] = {
+#include "core/unicode_lower_table.inc"
+};
+
+char32_t DecodeValid(std::string_view s, std::size_t len) {
+  auto byte = [&](std::size_t k) -> char32_t { return static_cast<unsigned char>(s[k]); };
+  if (len == 1) return byte(0);
+  char32_t cp = byte(0) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (byte(k) & 0x3F);
+  return cp;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
 
 std::size_t Utf8SequenceLength(std::string_view s) {
   if (s.empty()) return 0;
@@ -42,6 +84,37 @@ std::string AsciiUpper(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+LowerCodePoint LowerOf(char32_t c) {
+  if (c < 0x80) return {c >= U'A' && c <= U'Z' ? c - U'A' + U'a' : c, 0};
+  const auto* row = std::lower_bound(std::begin(kLowerTable), std::end(kLowerTable), c,
+                                     [](const LowerRow& r, char32_t v) { return r.from < v; });
+  if (row == std::end(kLowerTable) || row->from != c) return {c, 0};
+  return {row->first, row->second};
+}
+
+std::string Utf8Lower(std::string_view s) {
+  // Most names are ASCII: they take the plain byte loop.
+  if (std::none_of(s.begin(), s.end(),
+                   [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return AsciiLower(s);
+  }
+  std::string out;
+  out.reserve(s.size() + 4);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t len = Utf8SequenceLength(s.substr(i));
+    if (len == 0) {  // not UTF-8: kept as it is
+      out += s[i++];
+      continue;
+    }
+    const LowerCodePoint lower = LowerOf(DecodeValid(s.substr(i), len));
+    AppendUtf8(out, lower.first);
+    if (lower.second != 0) AppendUtf8(out, lower.second);
+    i += len;
   }
   return out;
 }

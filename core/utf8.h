@@ -17,6 +17,17 @@ std::size_t Utf8SequenceLength(std::string_view s);
 std::string AsciiLower(std::string_view s);
 std::string AsciiUpper(std::string_view s);
 
+// `s` lower-cased as Python's str.lower() does it (pyrocore's case folding), code point by
+// code point from a table generated with Python (core/unicode_lower_gen.py): "Ü" → "ü",
+// "Σ" → "σ", "İ" → "i" + U+0307. Bytes that are not valid UTF-8 stay as they are.
+std::string Utf8Lower(std::string_view s);
+// The lower case of one code point (one or two code points; {c, 0} when it has none).
+struct LowerCodePoint {
+  char32_t first;
+  char32_t second;  // 0 unless the lower case is two code points (only U+0130)
+};
+LowerCodePoint LowerOf(char32_t c);
+
 // 0-9, and the ASCII white space of C's isspace (space, \t \n \v \f \r), whatever the locale.
 inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsAsciiSpace(char c) {

@@ -58,7 +58,8 @@ std::string Word(const Node& node) {
   std::string values;
   if (node.comma_list) {
     for (const auto& element : node.children) {
-      if (!values.empty()) values += ',';
+      // By position, not by what is there so far: an element may be empty ("tagged=,b").
+      if (&element != &node.children.front()) values += ',';
       values += Element(element);
     }
   } else {

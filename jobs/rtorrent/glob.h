@@ -9,7 +9,8 @@ namespace torque::rtorrent {
 
 // A compiled shell pattern: '*' any run, '?' one character, "[seq]" / "[!seq]" a set with
 // a-z ranges, everything else literal (an unclosed '[' too). The whole text must match.
-// Works on UTF-8 code points and is case-sensitive (callers lower-case both sides).
+// Works on UTF-8 code points and is case-sensitive (callers lower-case both sides with
+// Utf8Lower, as pyrocore does with Python's lower()).
 class Glob {
  public:
   explicit Glob(std::string_view pattern);
@@ -38,7 +39,8 @@ class Glob {
 
 // Decodes UTF-8 leniently (an invalid byte stands for itself).
 std::u32string DecodeUtf8(std::string_view text);
-// Lower-cases ASCII letters (pyrocore lower-cases values and patterns).
+// Lower-cases ASCII letters only (protocol headers, file extensions); the condition
+// language folds all of Unicode with core's Utf8Lower.
 std::string AsciiLower(std::string_view text);
 
 }  // namespace torque::rtorrent

@@ -10,6 +10,8 @@
 #include <set>
 #include <system_error>
 
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
@@ -328,10 +330,10 @@ FieldValue Item::Get(const Field& field) const {
       std::string word;
       for (const char c : Str("d.custom=tags") + " ") {
         if (std::isspace(static_cast<unsigned char>(c))) {
-          if (!word.empty()) tags.push_back(std::move(word));
+          if (!word.empty()) tags.push_back(Utf8Lower(word));  // as Python's lower()
           word.clear();
         } else {
-          word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          word += c;
         }
       }
       return SortedSet(std::move(tags));

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
@@ -38,6 +40,24 @@ std::optional<double> ParseFloat(std::string_view s) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return negative ? -value : value;
+}
+
+// A regex with its non-ASCII letters lower-cased like the values it searches (ASCII letters
+// are left to std::regex::icase: lowering them would turn \\D into \\d). std::regex works
+// on bytes, so a letter's case partner outside ASCII is never found by icase itself.
+std::string LowerNonAscii(std::string_view regex) {
+  std::string out;
+  size_t i = 0;
+  while (i < regex.size()) {
+    const size_t len = Utf8SequenceLength(regex.substr(i));
+    if (len <= 1) {
+      out += regex[i++];
+      continue;
+    }
+    out += Utf8Lower(regex.substr(i, len));
+    i += len;
+  }
+  return out;
 }
 
 double AsNumber(const FieldValue& v) {
@@ -77,18 +97,18 @@ Result<TermMatcher> TermMatcher::Create(const Field& field, std::string_view val
         return Status::InvalidArgument("template value '" + std::string(value) + "' for field '" +
                                        field.name + "' is not supported");
       }
-      m.lower_ = AsciiLower(value);
+      m.lower_ = Utf8Lower(value);
       const bool is_regex = field.matcher == MatcherType::kPattern && !value.empty() &&
                             value.front() == '/' && value.back() == '/';
       if (is_regex) {
         const std::string body =
-            value.size() >= 2 ? std::string(value.substr(1, value.size() - 2)) : std::string();
+            value.size() >= 2 ? LowerNonAscii(value.substr(1, value.size() - 2)) : std::string();
         try {
           m.regex_ = std::make_shared<const std::regex>(
               body, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
         } catch (const std::regex_error&) {
           *error_offset = 1;
-          return Bad("regex", body, field);
+          return Bad("regex", value.substr(1, value.size() - 2), field);
         }
       } else {
         m.glob_ = std::make_shared<const Glob>(m.lower_);
@@ -108,7 +128,7 @@ Result<TermMatcher> TermMatcher::Create(const Field& field, std::string_view val
       return m;
     }
     case MatcherType::kTagged: {
-      m.lower_ = AsciiLower(value);
+      m.lower_ = Utf8Lower(value);
       if (!m.lower_.empty() && m.lower_.front() == '=') {
         m.exact_ = true;
         m.lower_.erase(0, 1);
@@ -231,7 +251,7 @@ bool TermMatcher::Match(const Item& item, TimeSec now) const {
   switch (field_.matcher) {
     case MatcherType::kPattern: {
       const auto* s = std::get_if<std::string>(&value);
-      const std::string lower = AsciiLower(s ? *s : std::string());
+      const std::string lower = Utf8Lower(s ? *s : std::string());
       if (regex_) {
         const size_t length = std::min(lower.size(), kMaxRegexText);
         try {
@@ -246,7 +266,7 @@ bool TermMatcher::Match(const Item& item, TimeSec now) const {
       const auto* files = std::get_if<std::vector<FileInfo>>(&value);
       if (!files) return false;
       return std::any_of(files->begin(), files->end(),
-                         [&](const FileInfo& f) { return glob_->Match(AsciiLower(f.path)); });
+                         [&](const FileInfo& f) { return glob_->Match(Utf8Lower(f.path)); });
     }
     case MatcherType::kBool:
       return Truthy(value) == flag_;

@@ -14,6 +14,13 @@
 // with the NotNull rule) is never negated, regexes with operators are not reduced to a
 // word (pyrocore turned message=/^$|ghost/ into "contains ghost"), fractional numbers are
 // rounded the way the integer values compare, and OR is translated too.
+//
+// rTorrent folds only ASCII case; torque folds all of Unicode (Utf8Lower). Non-ASCII
+// letters of a pattern are therefore never sent (a glob keeps its longest ASCII piece, a
+// regex with one is not translated), and the two code points whose lower case is ASCII
+// are written out beside their letter: KELVIN SIGN for 'k' and, at the end of a piece
+// that an item's text may go on after, U+0130 for 'i' (it lowers to "i" + U+0307). Both
+// forms, (k|K) and (i|İ), were checked against rTorrent 0.9.8.
 #include <cmath>
 
 #include "jobs/rtorrent/condition.h"
@@ -44,8 +51,27 @@ std::string QuoteElement(std::string_view expr) {
   return out + "\"";
 }
 
+// `safe` ([a-z0-9_-] only) as a regex for rTorrent that matches every text whose Unicode
+// lower case has `safe` at that place, and nothing else. `open_end`: anything may follow.
+std::string SafeRegex(std::string_view safe, bool open_end) {
+  std::string out;
+  for (size_t i = 0; i < safe.size(); ++i) {
+    if (safe[i] == 'k') {
+      out += "(k|\u212A)";
+    } else if (safe[i] == 'i' && open_end && i + 1 == safe.size()) {
+      out += "(i|\u0130)";
+    } else {
+      out += safe[i];
+    }
+  }
+  return out;
+}
+
 std::string MatchExpr(std::string_view command, std::string_view regex) {
-  return "match={" + std::string(command) + "," + std::string(regex) + "}";
+  // rTorrent 0.9.8 selects nothing for a match= regex that starts with '(' (its argument
+  // parser takes that for something else); a leading '^' is a no-op for a full match.
+  const std::string_view anchor = regex.substr(0, 1) == "(" ? "^" : "";
+  return "match={" + std::string(command) + "," + std::string(anchor) + std::string(regex) + "}";
 }
 
 std::optional<PrefilterClause> Translate(const Node& node, TimeSec now) {
@@ -96,21 +122,24 @@ std::optional<PrefilterClause> TermMatcher::PatternPrefilter(std::string_view co
   if (regex_) {
     const std::string body = lower_.substr(1, lower_.size() - 2);
     if (body.empty() || !AllSafe(body)) return std::nullopt;
-    return PrefilterClause{MatchExpr(command, ".*" + body + ".*"), true};
+    return PrefilterClause{MatchExpr(command, ".*" + SafeRegex(body, true) + ".*"), true};
   }
   if (lower_.empty()) return PrefilterClause{"equal=" + std::string(command) + ",cat=", true};
   // The whole glob when it is only safe characters and stars ...
   std::string regex;
   bool whole = glob_->OnlyStars();
+  std::string run;
   for (const char c : lower_) {
     if (c == '*') {
-      regex += ".*";
+      regex += SafeRegex(run, true) + ".*";
+      run.clear();
     } else if (IsSafe(c)) {
-      regex += c;
+      run += c;
     } else {
       whole = false;
     }
   }
+  regex += SafeRegex(run, false);
   if (whole) return PrefilterClause{MatchExpr(command, regex), true};
   // ... else its longest safe literal piece, as a substring.
   std::string best;
@@ -126,7 +155,7 @@ std::optional<PrefilterClause> TermMatcher::PatternPrefilter(std::string_view co
     }
   }
   if (best.empty()) return std::nullopt;
-  return PrefilterClause{MatchExpr(command, ".*" + best + ".*"), false};
+  return PrefilterClause{MatchExpr(command, ".*" + SafeRegex(best, true) + ".*"), false};
 }
 
 std::optional<PrefilterClause> TermMatcher::NumberPrefilter(std::string_view command,
@@ -190,7 +219,8 @@ std::optional<PrefilterClause> TermMatcher::Prefilter(TimeSec now) const {
       return NumberPrefilter(field_.commands.front(), Threshold(now), 1, false);
     case FieldId::kTagged:
       if (lower_.empty() || !AllSafe(lower_)) return std::nullopt;
-      return PrefilterClause{MatchExpr(field_.commands.front(), ".*" + lower_ + ".*"), false};
+      return PrefilterClause{
+          MatchExpr(field_.commands.front(), ".*" + SafeRegex(lower_, true) + ".*"), false};
     default:
       return std::nullopt;
   }

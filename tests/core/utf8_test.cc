@@ -36,6 +36,39 @@ TEST(Utf8Test, AsciiCaseOnly) {
   EXPECT_EQ(AsciiLower(""), "");
 }
 
+TEST(Utf8Test, LowerFoldsAsPythonDoes) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", ""},
+      {"Plain ASCII 123 [X-Y]", "plain ascii 123 [x-y]"},
+      {"Über Alles", "über alles"},
+      {"MOTÖRHEAD", "motörhead"},
+      {"ΣΊΣΥΦΟΣ", "σίσυφοσ"},  // code point by code point: no final-sigma rule (Python: ς)
+      {"İstanbul", "i\xCC\x87stanbul"},  // 'İ'.lower() is 'i̇': two code points
+      {"\xE2\x84\xAA", "k"},             // KELVIN SIGN
+      {"ÅNGSTRÖM Ǆ ẞ", "ångström ǆ ß"},
+      {"Ꭰ 𐐀", "ꭰ 𐐨"},           // Cherokee (lowers to U+AB70), Deseret (4 bytes)
+      {"ß ü 🎬 中文", "ß ü 🎬 中文"},  // no lower case, or already lower
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(Utf8Lower(text), want) << text;
+}
+
+TEST(Utf8Test, LowerKeepsInvalidBytes) {
+  EXPECT_EQ(Utf8Lower("A\xFF" "B\xC3"), "a\xFF" "b\xC3");
+  EXPECT_EQ(Utf8Lower("\xC3\x9C\x80\xED\xA0\x80Ü"), "\xC3\xBC\x80\xED\xA0\x80ü");
+  EXPECT_EQ(Utf8Lower("\xC0\x81X"), "\xC0\x81x");  // overlong 'A' is not an A
+}
+
+TEST(Utf8Test, LowerOfCodePoints) {
+  EXPECT_EQ(LowerOf(U'A').first, U'a');
+  EXPECT_EQ(LowerOf(U'a').first, U'a');
+  EXPECT_EQ(LowerOf(U'\u00DC').first, U'\u00FC');
+  EXPECT_EQ(LowerOf(U'\u03A3').first, U'\u03C3');
+  EXPECT_EQ(LowerOf(U'\u0130').first, U'i');
+  EXPECT_EQ(LowerOf(U'\u0130').second, U'\u0307');
+  EXPECT_EQ(LowerOf(U'\u00DC').second, 0U);
+  EXPECT_EQ(LowerOf(U'\U0010FFFF').first, U'\U0010FFFF');
+}
+
 TEST(Utf8Test, PrintableBytesGolden) {
   const std::pair<std::string, std::string> cases[] = {
       {"", ""},

@@ -207,5 +207,85 @@ class RtTest(unittest.TestCase):
         self.assertRegex(r.stderr, r"^20 of 20 items matched in [0-9.]+ ms, 1 round trip\n$")
 
 
+@unittest.skipUnless(HAVE_RTORRENT, "rtorrent or the ../shared/rtorrent kit is not installed")
+class RtNonAsciiTest(unittest.TestCase):
+    """Case-insensitive matching folds non-ASCII letters as Python's lower() does, with and
+    without the pre-filter; rTorrent folds ASCII only, so the pre-filter must not drop an
+    item that matches (its own rTorrent: RtTest empties the shared one)."""
+
+    NAMES = ["\u00dcber Alles", "Mot\u00f6rhead - Ace", "\u212aelvin Scale", "\u0130stanbul",
+             "Plain Uber", "\u00d6lfass"]
+
+    @classmethod
+    def setUpClass(cls):
+        from rtxmlrpc import Binary, call
+        cls.call = staticmethod(call)
+        cls._tmp = tempfile.TemporaryDirectory(prefix="torque-e2e-rt-utf8-")
+        cls.tmp = cls._tmp.name
+        cls.own_rtorrent = os.path.join(cls.tmp, "rt")
+        cls.sock = start_rtorrent(cls.own_rtorrent)
+        cls.url = "scgi://" + cls.sock
+        data = os.path.join(cls.tmp, "data")
+        for n, name in enumerate(cls.NAMES):
+            os.makedirs(os.path.join(data, name))
+            with open(os.path.join(data, name, "f.txt"), "w") as f:
+                f.write("item %d\n" % n)
+            torrent = os.path.join(cls.tmp, "%d.torrent" % n)
+            subprocess.run([sys.executable, os.path.join(KIT, "torrent_tool.py"), "create",
+                            os.path.join(data, name), "-o", torrent], capture_output=True,
+                           timeout=60, check=True)
+            with open(torrent, "rb") as f:
+                call(cls.sock, "load.raw", "", Binary(f.read()), "d.directory.set=" + data)
+        wait_for(lambda: len(call(cls.sock, "download_list", "")) == len(cls.NAMES),
+                 what="rTorrent to add the items")
+        cls.home = os.path.join(cls.tmp, "home")
+        os.makedirs(cls.home)
+        cls.empty_ini = os.path.join(cls.tmp, "empty.ini")
+        open(cls.empty_ini, "w").close()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_rtorrent(cls.own_rtorrent)
+        cls._tmp.cleanup()
+
+    def select(self, condition, prefilter):
+        e = dict(os.environ, HOME=self.home, TORQUE_CONFIG=self.empty_ini, TZ="UTC")
+        e.pop("TORQUE_SOCKET", None)
+        args = [TORQUE_CLI, "rt", "--url", self.url, "--stats", "--json", "-o", "name"]
+        r = subprocess.run(args + ([] if prefilter else ["--no-prefilter"]) + [condition],
+                           capture_output=True, text=True, timeout=60, env=e)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        names = sorted(i["name"] for i in json.loads(r.stdout or "[]"))
+        return names, r.stderr
+
+    def test_names_are_stored_as_given(self):
+        names = [row[0] for row in self.call(self.sock, "d.multicall2", "", "main", "d.name=")]
+        self.assertEqual(sorted(names), sorted(self.NAMES))
+
+    def test_non_ascii_letters_fold_with_and_without_the_prefilter(self):
+        cases = [
+            ("name=*\u00fcber*", ["\u00dcber Alles"], True),
+            ("name=*\u00dcBER*", ["\u00dcber Alles"], True),
+            ("*MOT\u00d6RHEAD*", ["Mot\u00f6rhead - Ace"], True),
+            ("name=/mot\u00f6rhead/", ["Mot\u00f6rhead - Ace"], False),
+            ("name=/MOT\u00d6RHEAD - a/", ["Mot\u00f6rhead - Ace"], False),
+            ("name=\u00fcber?alles", ["\u00dcber Alles"], True),
+            ("name=\u00f6LFASS", ["\u00d6lfass"], True),  # equality: the whole name
+            ("name=\u00fcber,mot\u00d6rhead,plain?uber", ["Plain Uber"], True),
+            # Code points whose lower case is ASCII: rTorrent must not drop them.
+            ("name=*kelvin*", ["\u212aelvin Scale"], True),
+            ("name=i*", ["\u0130stanbul"], True),
+            ("name=*kelvin*,*i", ["\u212aelvin Scale"], True),
+            ("name=*uber*", ["Plain Uber"], True),
+        ]
+        for condition, expected, translated in cases:
+            for prefilter in (True, False):
+                with self.subTest(condition=condition, prefilter=prefilter):
+                    names, stats = self.select(condition, prefilter)
+                    self.assertEqual(names, expected)
+                    self.assertEqual("rTorrent pre-filter:" in stats, prefilter and translated,
+                                     stats)
+
+
 if __name__ == "__main__":
     unittest.main()

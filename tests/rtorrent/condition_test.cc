@@ -47,6 +47,9 @@ TEST(ConditionParseTest, CanonicalForms) {
       {"prio<=2", "prio=!+2"},
       {"prio=!2", "prio=!2"},
       {"name!=foo", "name=!foo"},
+      // An empty element of a comma list stays (fuzz finding: it used to be dropped).
+      {"tagged=,b", "tagged=,b"},
+      {"[ NOT tagged=,b ]", "NOT tagged=,b"},
       {"name<>foo", "name=!foo"},
       {"name~foo", "name=/foo/"},
       {"name~a,b", "name=/a,b/"},
@@ -264,6 +267,37 @@ TEST(ConditionMatchTest, Patterns) {
           {"d_down.rate=5", {{"d.down.rate=", 5}}, true},
       },
       {"custom_1", "custom_foo", "d_down.rate"});
+}
+
+TEST(ConditionMatchTest, NonAsciiLettersFoldAsPythonLower) {
+  // pyrocore lower-cases both sides with Python's str.lower(); so does torque, for globs,
+  // equality, regexes, tags and file paths.
+  ExpectMatches({
+      {"name=*über*", {{"d.name=", "Über Alles"}}, true},
+      {"name=*ÜBER*", {{"d.name=", "über alles"}}, true},
+      {"*MOTÖRHEAD*", {{"d.name=", "Motörhead - Ace"}}, true},
+      {"*MOTÖRHEAD*", {{"d.name=", "Motorhead - Ace"}}, false},
+      {"name=Über", {{"d.name=", "üBER"}}, true},  // equality
+      {"name=Über", {{"d.name=", "übers"}}, false},
+      {"name!=Über", {{"d.name=", "üBER"}}, false},
+      {"name=Ü?ber", {{"d.name=", "über"}}, false},  // whole value
+      {"name=?ber*", {{"d.name=", "Über"}}, true},   // '?' is one character
+      {"name=[à-ÿ]ber", {{"d.name=", "Über"}}, true},
+      {"name=/motörhead/", {{"d.name=", "MOTÖRHEAD live"}}, true},
+      {"name=/MOTÖRHEAD/", {{"d.name=", "motörhead"}}, true},
+      {"'name=/^ÜBER\\s/'", {{"d.name=", "über alles"}}, true},
+      {"'name=/^über\\S/'", {{"d.name=", "Über alles"}}, false},  // \S stays \S
+      {"name~ΣΟΣ", {{"d.name=", "σοσ"}}, true},
+      {"name=*kelvin*", {{"d.name=", "Kelvin"}}, true},  // KELVIN SIGN lowers to k
+      {"name=i*", {{"d.name=", "İstanbul"}}, true},      // 'İ' lowers to i + U+0307
+      {"name=istanbul", {{"d.name=", "İstanbul"}}, false},
+      {"name=İstanbul", {{"d.name=", "İSTANBUL"}}, true},
+      {"name=*über*", {{"d.name=", "\xFFÜber\xC3"}}, true},  // bad bytes kept
+      {"tagged=über", {{"d.custom=tags", "ÜBER foo"}}, true},
+      {"files=*/über.mkv",
+       {{"f.multicall=,f.path=,f.size_bytes=", Array{Array{"Show/ÜBER.MKV", 5}}}},
+       true},
+  });
 }
 
 TEST(ConditionMatchTest, RegexesSearchTheFirst4096Bytes) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace torque::rtorrent {
 namespace {
 
@@ -72,6 +74,20 @@ TEST(GlobTest, LiteralRunsAndStars) {
   EXPECT_FALSE(Glob("f?o").OnlyStars());
   EXPECT_FALSE(Glob("[ab]").OnlyStars());
   EXPECT_TRUE(Glob("[ab").OnlyStars());  // an unclosed '[' is a literal
+}
+
+TEST(GlobTest, MatchesUnicodeLowerCasedSides) {
+  // Glob is case-sensitive; the condition language lower-cases both sides with Utf8Lower.
+  auto match = [](std::string_view pattern, std::string_view text) {
+    return Glob(Utf8Lower(pattern)).Match(Utf8Lower(text));
+  };
+  EXPECT_TRUE(match("*über*", "Über Alles"));
+  EXPECT_TRUE(match("*MOTÖRHEAD*", "Motörhead - Ace"));
+  EXPECT_TRUE(match("[à-ÿ]ber", "ÜBER"));
+  EXPECT_FALSE(match("?stanbul", "İstanbul"));  // 'i' + U+0307: two characters
+  EXPECT_TRUE(match("??stanbul", "İstanbul"));
+  EXPECT_FALSE(match("*über*", "Uber"));
+  EXPECT_FALSE(Glob("*über*").Match("Über"));  // Glob alone does not fold
 }
 
 TEST(GlobTest, Utf8AndCase) {

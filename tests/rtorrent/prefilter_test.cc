@@ -3,6 +3,7 @@
 // client-side match: exact ones selected the same items, the others a superset.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 
 #include "jobs/rtorrent/condition.h"
@@ -56,6 +57,19 @@ TEST(PrefilterTest, Terms) {
       {"name~alpha", "match={d.name=,.*alpha.*}"},
       {"name~a.b", "<none>"},
       {"name=\xC3\xA4*", "<none>"},
+      // rTorrent folds ASCII only: non-ASCII letters are never sent, and the two code points
+      // whose lower case is ASCII are written out beside 'k' and a final 'i'.
+      {"name=*über*", "match={d.name=,.*ber.*}"},
+      {"*MOTÖRHEAD*", "match={d.name=,.*rhead.*}"},
+      {"name=/motörhead/", "<none>"},
+      {"name=*kelvin*", "match={d.name=,.*(k|K)elvin.*}"},
+      {"name=linux*", "match={d.name=,linux.*}"},
+      {"name=*ubuntu-mini*", "match={d.name=,.*ubuntu-min(i|İ).*}"},
+      {"name=mini", "match={d.name=,mini}"},
+      {"name=/mini/", "match={d.name=,.*min(i|İ).*}"},
+      {"name=*i.x*", "match={d.name=,.*(i|İ).*}"},
+      {"name=kiwi*", "match={d.name=,^(k|K)iw(i|İ).*}"},  // never '(' first
+      {"tagged=kiwi", "match={d.custom=tags,.*(k|K)iw(i|İ).*}"},
       {"hash=DEF*", "match={d.hash=,def.*}"},
       {"message=", "equal=d.message=,cat="},
       {"message=!", "not=\"$equal=d.message=,cat=\""},
@@ -75,6 +89,38 @@ TEST(PrefilterTest, Terms) {
       {"kind_50=mkv", "<none>"},
   };
   for (const auto& [text, expected] : cases) EXPECT_EQ(Prefilter(text), expected) << text;
+}
+
+// rTorrent's match= is std::regex with icase on bytes in the C locale: what this runs.
+bool RtorrentMatch(const std::string& expr, const std::string& name) {
+  const std::string head = "match={d.name=,";
+  if (expr.rfind(head, 0) != 0 || expr.back() != '}') {
+    ADD_FAILURE() << "not a single match: " << expr;
+    return true;
+  }
+  const std::string regex = expr.substr(head.size(), expr.size() - head.size() - 1);
+  return std::regex_match(name, std::regex(regex, std::regex::icase));
+}
+
+TEST(PrefilterTest, NonAsciiStaysASuperset) {
+  const char* names[] = {"Über Alles", "über alles", "UBER",     "Motörhead - Ace",
+                         "MOTÖRHEAD",  "Kelvin",     "İstanbul", "xMinİ",
+                         "mini",       "Linux",      "lİnux",    "Kiwİ"};
+  const char* conditions[] = {"name=*über*", "*MOTÖRHEAD*", "name=*kelvin*", "name=kelvin",
+                              "name=i*",     "name=*mini*", "name=*min",     "name=mini",
+                              "name=/mini/", "name=*inux",  "name=linux",    "name=*i*",
+                              "name=İ*",     "name=*K*",    "name=*kiwi*",   "name=*ki*"};
+  for (const char* text : conditions) {
+    auto condition = ParseCondition(text);
+    ASSERT_TRUE(condition.ok()) << text;
+    const auto expr = condition->RtorrentPrefilter(kNow);
+    if (!expr) continue;
+    for (const char* name : names) {
+      if (condition->Match(testing::MakeItem({{"d.name=", name}}), kNow)) {
+        EXPECT_TRUE(RtorrentMatch(*expr, name)) << text << " dropped " << name << ": " << *expr;
+      }
+    }
+  }
 }
 
 TEST(PrefilterTest, AndOrNot) {
