@@ -1,8 +1,11 @@
 #include "core/config.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -107,6 +110,16 @@ class Loader {
   Result<Config> Finish();
 
  private:
+  // A password in a file that users other than its owner can read is theirs too.
+  void WarnIfShared(const SourceLocation& where) {
+    struct stat st {};
+    if (::stat(where.file.c_str(), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    Warn(where, "smtp_password is in " + where.file + ", which users other than its owner can " +
+                    "read (mode " + mode + "): chmod 600 " + where.file);
+  }
+
   void Warn(const SourceLocation& where, std::string message) {
     config_.warnings.push_back({where, std::move(message)});
   }
@@ -241,6 +254,7 @@ Status Loader::Route(const Entry& e, int64_t order) {
   if (sec == "notify") {
     if (OneOf(key, kNotifyKeys)) {
       notify_[key] = e.setting;
+      if (key == "smtp_password" && !e.setting.value.empty()) WarnIfShared(where);
     } else {
       unknown();
     }

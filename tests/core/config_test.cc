@@ -726,6 +726,37 @@ TEST(ConfigTest, TorqueInterpolation) {
   }
 }
 
+TEST_F(ConfigFileTest, APasswordOthersCanReadWarns) {
+  const std::string text = "[notify]\nsmtp_url = smtp://127.0.0.1:2525\nsmtp_password = s3cret\n";
+  const std::string file = Write("torque.ini", text);
+  ConfigOptions options = Options();
+  options.state_dir = "/state";
+  options.files = {file};
+  auto warnings_about = [&](unsigned mode) {
+    fs::permissions(file, static_cast<fs::perms>(mode));
+    Result<Config> r = LoadConfig(options);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    for (const ConfigWarning& w : r->warnings) {
+      if (w.message.find("smtp_password") != std::string::npos) out.push_back(w.ToString());
+    }
+    return out;
+  };
+  auto shared = warnings_about(0644);
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0], file + ":3: smtp_password is in " + file +
+                           ", which users other than its owner can read (mode 0644): chmod 600 " +
+                           file);
+  EXPECT_EQ(warnings_about(0640).size(), 1u);
+  EXPECT_TRUE(warnings_about(0600).empty());
+  EXPECT_TRUE(warnings_about(0400).empty());
+
+  // No password, no warning, whatever the mode.
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  Write("torque.ini", "[notify]\nsmtp_url = smtp://127.0.0.1:2525\nsmtp_password =\n");
+  EXPECT_TRUE(warnings_about(0644).empty());
+}
+
 TEST_F(ConfigFileTest, RelativePathsFollowTheirFile) {
   ScopedEnv home("HOME", "/home/u");
   std::string file = Write("conf/torque.ini",

@@ -405,6 +405,27 @@ class NotifyConfigTest(DaemonTest):
                                 start=False)
                 self.check_rejected(d, value.split()[0], reason)
 
+    def test_a_password_others_can_read_is_warned_about(self):
+        d = self.daemon("[job fine]\ncommand = /bin/true\n",
+                        "[notify]\nsmtp_url = smtp://127.0.0.1:2525\nsmtp_password = s3cret\n",
+                        start=False)
+        where = f"{d.config}:{d.config_line('smtp_password')}: "
+        warning = (f"smtp_password is in {d.config}, which users other than its owner can read"
+                   f" (mode 0644): chmod 600 {d.config}")
+        os.chmod(d.config, 0o644)
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-config"], capture_output=True,
+                           text=True, timeout=60, env=d.env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"torqued: warning: {where}{warning}", r.stderr)
+        d.start()  # it still runs, and says so in its log
+        wait_for(lambda: warning in d.log_text(), what="the warning in the log")
+        d.stop()
+        os.chmod(d.config, 0o600)
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-config"], capture_output=True,
+                           text=True, timeout=60, env=d.env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("smtp_password", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
