@@ -20,7 +20,7 @@ jobs=$(nproc)
 CC=clang CXX=clang++ cmake -S . -B "$build" -DTORQUE_FUZZ=ON -DTORQUE_SANITIZE=address,undefined \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=${FUZZ_TARGETS:-$(sed -n '/^set(TORQUE_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt |
-  tr -d '()' | sed 's/set TORQUE_FUZZ_TARGETS//' | tr -s ' \n' ' ')}
+  sed 's/^set(TORQUE_FUZZ_TARGETS//' | tr -d '()' | tr -s ' \n' ' ')}
 make_targets=""
 for t in $targets; do make_targets="$make_targets fuzz_$t"; done
 # shellcheck disable=SC2086
