@@ -8,7 +8,8 @@
 #
 # Builds in build-fuzz/ with clang (CXX=clang++). A target's new inputs go to
 # build-fuzz/fuzz-corpus/<name>/ (the seeds in tests/fuzz/corpus/<name>/ are only read); a
-# finding is written to build-fuzz/fuzz-findings/<name>/ — add it to the seed corpus as
+# finding (a crash, a sanitizer report, a failed property, a unit running over 10 s) is
+# written to build-fuzz/fuzz-findings/<name>/ — add it to the seed corpus as
 # finding-<what> once fixed, so ctest replays it from then on.
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,7 +35,9 @@ for t in $targets; do
   mkdir -p "$corpus" "$findings"
   log="$build/fuzz-$t.log"
   start=$(date +%s.%N)
+  # A unit that runs over 10 s is a finding too (a hang, exponential backtracking).
   "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 \
+    -timeout=10 \
     -artifact_prefix="$findings/" -close_fd_mask=3 "$corpus" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 || true
   end=$(date +%s.%N)
