@@ -36,21 +36,6 @@ std::string Rate(int64_t rate, int64_t max) {
          (max > 0 ? "max " + rtorrent::HumanSize(max) + "/s" : "no limit") + "]";
 }
 
-// "a b,c" → {"a", "b", "c"}: names separated by blanks or commas.
-std::vector<std::string> SplitNames(const std::string& text) {
-  std::vector<std::string> out;
-  std::string name;
-  for (char c : text + " ") {
-    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
-      if (!name.empty()) out.push_back(std::move(name));
-      name.clear();
-    } else {
-      name += c;
-    }
-  }
-  return out;
-}
-
 bool ValidViewName(const std::string& view) {
   if (view.empty()) return false;
   for (char c : view) {
@@ -67,7 +52,7 @@ Result<std::unique_ptr<EngineStats>> EngineStats::Create(const JobTypeConfig& ty
                                                          const HandlerEnv& env) {
   std::unique_ptr<EngineStats> s(new EngineStats());
   const SettingReader r(type);
-  for (std::string& view : SplitNames(r.Text("views", kDefaultStatsViews))) {
+  for (std::string& view : SplitListSetting(r.Text("views", kDefaultStatsViews))) {
     if (!ValidViewName(view)) return r.Fail("views", "'" + view + "' is not a view name");
     s->views_.push_back(std::move(view));
   }

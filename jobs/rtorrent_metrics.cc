@@ -60,25 +60,12 @@ const std::vector<std::string> kScalars = {
     "throttle.global_down.rate", "throttle.global_down.max_rate", "view.list"};
 enum Scalar { kClient, kLibrary, kTime, kStartup, kUp, kUpMax, kDown, kDownMax, kViewList };
 
+// What separates the words of pyrosimple's TOML list ["a", "b"] besides blanks and commas.
+constexpr std::string_view kTomlList = "[]\"'";
+
 // The d.multicall2 columns of the tracker part.
 constexpr char kMemoAlias[] = "d.custom=memo_alias";  // pyrosimple's alias cache
 constexpr char kMessage[] = "d.message=";
-
-// "a, b c" or pyrosimple's TOML list ["a", "b"] → {"a", "b", "c"}.
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::string word;
-  for (char c : text + " ") {
-    if (c == ',' || c == '[' || c == ']' || c == '"' || c == '\'' ||
-        std::isspace(static_cast<unsigned char>(c))) {
-      if (!word.empty()) out.push_back(std::move(word));
-      word.clear();
-    } else {
-      word += c;
-    }
-  }
-  return out;
-}
 
 // A d.* command name from a setting: "down.total" (pyrocore) or "d.down.total" (pyrosimple).
 Result<std::string> ItemCommand(const SettingReader& r, const std::string& key,
@@ -100,7 +87,7 @@ Result<std::vector<std::string>> CommandList(const SettingReader& r, const std::
   std::replace(used.begin(), used.end(), '_', '-');
   if (!r.Find(used)) used = key;
   std::vector<std::string> out;
-  for (const std::string& word : SplitList(r.Text(used, fallback))) {
+  for (const std::string& word : SplitListSetting(r.Text(used, fallback), kTomlList)) {
     auto name = ItemCommand(r, used, word);
     if (!name.ok()) return name.status();
     if (std::find(out.begin(), out.end(), *name) == out.end()) out.push_back(std::move(*name));
@@ -147,7 +134,7 @@ Result<std::shared_ptr<const RtorrentMetrics>> RtorrentMetrics::Create(const Job
                                                                        const HandlerEnv& env) {
   std::shared_ptr<RtorrentMetrics> m(new RtorrentMetrics());
   const SettingReader r(type);
-  const std::vector<std::string> jobs = SplitList(r.Text("jobs", "system"));
+  const std::vector<std::string> jobs = SplitListSetting(r.Text("jobs", "system"), kTomlList);
   m->system_ = false;
   for (const std::string& job : jobs) {
     if (job == "system") {

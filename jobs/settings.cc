@@ -108,4 +108,22 @@ Result<rtorrent::Condition> ParseConditionSetting(const Setting& setting,
   return parsed;
 }
 
+std::vector<std::string> SplitListSetting(std::string_view text, std::string_view more) {
+  std::vector<std::string> out;
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty()) out.push_back(std::move(word));
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ',' || IsAsciiSpace(c) || more.find(c) != std::string_view::npos) {
+      flush();
+    } else {
+      word += c;
+    }
+  }
+  flush();
+  return out;
+}
+
 }  // namespace torque::jobs

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -50,5 +51,9 @@ class SettingReader {
 // A condition written in a setting outside the job type (e.g. [TORQUE]
 // queue_startable_base), named `label` in its error: "file:line: <label>: ...".
 Result<rtorrent::Condition> ParseConditionSetting(const Setting& setting, const std::string& label);
+
+// The words of a list setting: separated by blanks, commas and any of `more` ("a b,c" →
+// {"a", "b", "c"}; with more = "[]\"'" pyrosimple's TOML list ["a", "b"] too).
+std::vector<std::string> SplitListSetting(std::string_view text, std::string_view more = {});
 
 }  // namespace torque::jobs
