@@ -64,7 +64,7 @@ class ProcessRunner {
   virtual Result<ProcessResult> Run(const ProcessSpec& spec, CancelSignal* cancel) = 0;
 };
 
-// The real thing: fork/exec with the child in its own process group, stdin
+// The real thing: posix_spawn with the child in its own process group, stdin
 // from /dev/null, stdout and stderr to pipes, other fds closed, signals reset.
 // On timeout or cancel the whole group gets SIGTERM, then SIGKILL after
 // kill_grace. Once the program itself exited, the pipes are drained for at most
