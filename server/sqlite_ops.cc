@@ -372,10 +372,11 @@ SqliteStore::Reader::Reader(SQLite::Database d)
     : db(std::move(d)),
       get(db, std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1"),
       next_run(db, "SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND type = ?1"),
-      counts(db, "SELECT type, state, COUNT(*) FROM jobs GROUP BY type, state"),
+      counts(db, "SELECT type, state, n FROM job_counts WHERE n <> 0"),
+      // One type at a time: a range of the index holding only its delayed jobs.
       delayed(db,
-              "SELECT type, COUNT(*) FROM jobs INDEXED BY jobs_next_run "
-              "WHERE state = 'queued' AND run_at > ?1 GROUP BY type"),
+              "SELECT COUNT(*) FROM jobs INDEXED BY jobs_next_run "
+              "WHERE type = ?1 AND run_at > ?2 AND state = 'queued'"),
       paused(db, "SELECT type FROM type_state WHERE paused = 1"),
       fires(db, "SELECT type, last_fire FROM schedules"),
       handler_state(db, "SELECT key, value FROM handler_state WHERE type = ?1"),
@@ -453,12 +454,11 @@ Status SqliteStore::Reader::Counts(TimeMs now, std::vector<TypeCounts>* out) {
       }
     }
   }
-  {
-    Use q(delayed, now);
-    while (q->executeStep())
-      by_type[q->getColumn(0).getString()].delayed = q->getColumn(1).getInt64();
-  }
   for (auto& [type, c] : by_type) {
+    if (c.queued > 0) {
+      Use q(delayed, type, now);
+      if (q->executeStep()) c.delayed = q->getColumn(0).getInt64();
+    }
     c.type = type;
     out->push_back(std::move(c));
   }
