@@ -4,6 +4,7 @@
 #include "jobs/exec_handler.h"
 #include "jobs/item_action.h"
 #include "jobs/metrics_exporter.h"
+#include "jobs/noop_handler.h"
 #include "jobs/queue_manager.h"
 #include "jobs/tree_watch.h"
 
@@ -74,6 +75,11 @@ std::vector<HandlerEntry> MakeTable() {
         {}},
        [](const JobTypeConfig& type, const HandlerEnv& env) {
          return Upcast(MetricsExporter::Create(type, env));
+       }},
+      // Jobs that succeed at once, in process: for measuring the dispatcher (bench/run.sh).
+      {{"noop", {}, {}, true, {}},
+       [](const JobTypeConfig&, const HandlerEnv&) -> Result<std::unique_ptr<Handler>> {
+         return std::unique_ptr<Handler>(std::make_unique<NoopHandler>());
        }},
   };
   for (HandlerEntry& e : table) e.spec.available = e.make != nullptr;

@@ -66,6 +66,22 @@ TEST(HandlerTableTest, MakesExec) {
   EXPECT_EQ((*exec)->Run(ctx).result, "t\n");
 }
 
+TEST(HandlerTableTest, MakesNoopWhoseJobsSucceedWithTheirArgs) {
+  JobTypeConfig type = TestType({{"handler", "noop"}});
+  type.handler = "noop";
+  auto noop = MakeHandler(type, Env());
+  ASSERT_TRUE(noop.ok()) << noop.status().ToString();
+  JobContext ctx;
+  ctx.args = "a b";
+  const RunResult done = (*noop)->Run(ctx);
+  EXPECT_EQ(done.kind, RunResult::Kind::kSucceeded);
+  EXPECT_EQ(done.result, "a b");
+  CancelSignal cancel;
+  cancel.Raise();
+  ctx.cancel = &cancel;
+  EXPECT_EQ((*noop)->Run(ctx).kind, RunResult::Kind::kCancelled);
+}
+
 TEST(HandlerTableTest, FactoryErrorsCarryTheSetting) {
   auto exec = MakeHandler(TestType({{"command", "/bin/echo {nope}"}}), Env());
   ASSERT_FALSE(exec.ok());
