@@ -164,8 +164,8 @@ Result<std::string> Conn::Bytes(size_t n) {
   return out;
 }
 
-int64_t ProcStatusKb(pid_t pid, std::string_view field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+int64_t ProcField(pid_t pid, std::string_view file, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + std::string(file));
   std::string line;
   while (std::getline(in, line)) {
     if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
@@ -176,8 +176,10 @@ int64_t ProcStatusKb(pid_t pid, std::string_view field) {
   return -1;
 }
 
+int64_t ProcStatusKb(pid_t pid, std::string_view field) { return ProcField(pid, "status", field); }
+
 int64_t FileSize(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) return 0;
   return static_cast<int64_t>(st.st_size);
 }

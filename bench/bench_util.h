@@ -57,6 +57,8 @@ class Conn {
 
 // A "Vm..." field of /proc/PID/status in KiB (e.g. "VmHWM"); -1 when unreadable.
 int64_t ProcStatusKb(pid_t pid, std::string_view field);
+// A "name: number" field of /proc/PID/FILE (e.g. "io", "write_bytes"); -1 when missing.
+int64_t ProcField(pid_t pid, std::string_view file, std::string_view field);
 
 // Size of a file in bytes; 0 when it does not exist.
 int64_t FileSize(const std::string& path);

@@ -48,13 +48,15 @@ int main(int argc, char** argv) {
   std::string target_text, queue = "bench", workload, dir, fifo, file;
   double seconds = 3;
   int64_t count = 0;
-  int conns = 1, window = 1, samples = 300, pid = 0, redis_port = 0;
+  int conns = 1, window = 1, samples = 300, pid = 0, io_pid = 0, redis_port = 0, threads = 4;
+  std::string program = "true", line;
   int64_t timeout_ms = 30'000;
   std::string cli, socket, type, stamp, redis_cli = "redis-cli";
 
   auto* port = app.add_subcommand("port", "Print a free TCP port on 127.0.0.1");
   auto* ready = app.add_subcommand("ready", "Wait until a system answers");
-  ready->add_option("--target", target_text, "torque=SOCK, beanstalkd=PORT, redis=PORT")->required();
+  ready->add_option("--target", target_text, "torque=SOCK, beanstalkd=PORT, redis=PORT")
+      ->required();
   ready->add_option("--timeout-ms", timeout_ms, "How long to wait");
 
   auto* fsync = app.add_subcommand("fsync", "Measure fdatasync/s in a directory");
@@ -71,12 +73,26 @@ int main(int argc, char** argv) {
   submit->add_option("--seconds", seconds, "Duration (without --count)");
   submit->add_option("--count", count, "Exactly this many jobs instead");
   submit->add_option("--pid", pid, "Report this process's peak and current RSS afterwards");
+  submit->add_option("--io-pid", io_pid, "Report the bytes this process wrote to disk per job");
 
   auto* e2e = app.add_subcommand("e2e", "End-to-end no-op jobs/s with 4 workers");
   e2e->add_option("--target", target_text, "torque=SOCK, beanstalkd=PORT, redis=PORT")->required();
   e2e->add_option("--queue", queue, "Job type (concurrent = 4), tube or list key");
   e2e->add_option("--count", count, "Jobs")->required();
   e2e->add_option("--seconds", seconds, "Stop submitting after this long");
+  e2e->add_option("--workload", workload, "Name of the result row (default e2e)");
+
+  auto* query = app.add_subcommand("query", "Round-trip time of one request to torqued");
+  query->add_option("--workload", workload, "Name of the result row")->required();
+  query->add_option("--target", target_text, "torque=SOCK")->required();
+  query->add_option("--line", line, "The request, e.g. STATS")->required();
+  query->add_option("--count", samples, "Requests timed");
+
+  auto* spawn = app.add_subcommand("spawn", "Processes/s: threads doing posix_spawn + waitpid");
+  spawn->add_option("--workload", workload, "Name of the result row")->required();
+  spawn->add_option("--program", program, "What to run (default true)");
+  spawn->add_option("--threads", threads, "Threads (default 4)");
+  spawn->add_option("--seconds", seconds, "Duration");
 
   auto* latency = app.add_subcommand("latency", "Submit->start latency");
   latency->add_option("--target", target_text, "torque=SOCK, beanstalkd=PORT, redis=PORT")
@@ -112,6 +128,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*fsync) return Finish(RunFsyncProbe(dir, seconds), "fsync");
+  if (*spawn) return Finish(RunSpawnRate(workload, program, threads, seconds), "spawn");
   if (*cli_cmd) {
     return Finish(RunCli(cli, socket, type, samples, redis_cli, redis_port), "cli");
   }
@@ -119,6 +136,7 @@ int main(int argc, char** argv) {
   auto target = Target::Parse(target_text);
   if (!target.ok()) return Finish(target.status(), "--target");
   if (*ready) return Finish(WaitReady(*target, timeout_ms), "ready");
+  if (*query) return Finish(RunQueryTime(workload, *target, line, samples), "query");
   if (*submit) {
     SubmitOptions o;
     o.workload = workload;
@@ -128,9 +146,13 @@ int main(int argc, char** argv) {
     o.seconds = seconds;
     o.count = count;
     o.pid = pid;
+    o.io_pid = io_pid;
     return Finish(RunSubmit(*target, o), "submit");
   }
-  if (*e2e) return Finish(RunEndToEnd(*target, queue, count, seconds), "e2e");
+  if (*e2e) {
+    return Finish(RunEndToEnd(workload.empty() ? "e2e" : workload, *target, queue, count, seconds),
+                  "e2e");
+  }
   if (*latency) {
     if (target->system == System::kTorque && (fifo.empty() || stamp.empty())) {
       return Finish(Status::InvalidArgument("--fifo and --stamp are required for torque"),

@@ -71,9 +71,9 @@ REDIS_CLI=$(command -v redis-cli || true)
 # Rate workloads run ROUNDS times for SECS seconds each, the systems taking turns so that a
 # noisy neighbour hurts them alike; the table shows the median.
 if ((QUICK)); then
-  ROUNDS=1 SECS=1 E2E_JOBS=300 LAT_SAMPLES=60 CLI_RUNS=30 LOAD_JOBS=100000
+  ROUNDS=1 SECS=1 E2E_JOBS=300 INPROC_JOBS=3000 LAT_SAMPLES=60 CLI_RUNS=30 LOAD_JOBS=100000
 else
-  ROUNDS=3 SECS=1 E2E_JOBS=2000 LAT_SAMPLES=300 CLI_RUNS=200 LOAD_JOBS=1000000
+  ROUNDS=3 SECS=1 E2E_JOBS=2000 INPROC_JOBS=20000 LAT_SAMPLES=300 CLI_RUNS=200 LOAD_JOBS=1000000
 fi
 LOAD_CONNS=4
 LOAD_WINDOW=250
@@ -175,6 +175,11 @@ shutdown_grace = 5s
 command = true
 concurrent = 4
 
+# End-to-end without a process: the dispatcher alone (handler = noop succeeds at once).
+[job bench_inproc]
+handler = noop
+concurrent = 4
+
 # Pure submissions: paused below, so jobs stay queued and only the submit path is measured.
 [job bench_paused]
 command = true
@@ -231,6 +236,16 @@ start_redis() {
   die "redis-server did not start (see $dir/redis.log)"
 }
 
+# pid_of TARGET: the server process of a benchmark target (0 for raw SQLite, in process).
+pid_of() {
+  case $1 in
+    torque=*) echo "$TORQUED_PID" ;;
+    beanstalkd=*) echo "$BEANSTALKD_PID" ;;
+    redis=*) echo "$REDIS_PID" ;;
+    *) echo 0 ;;
+  esac
+}
+
 # ready_seconds TARGET: seconds until TARGET answers.
 ready_seconds() {
   local t0 t1
@@ -263,10 +278,14 @@ bench latency --target "$T" --queue bench_stamp --samples "$LAT_SAMPLES" \
 bench latency --target "$B" --queue lat --samples "$LAT_SAMPLES"
 bench latency --target "$R" --queue lat --samples "$LAT_SAMPLES"
 
-say "end-to-end no-op jobs, 4 workers (up to $E2E_JOBS jobs or ${SECS}s of submitting)"
-bench e2e --target "$T" --queue bench_noop --count "$E2E_JOBS" --seconds "$SECS"
-bench e2e --target "$B" --queue e2e --count "$E2E_JOBS" --seconds "$SECS"
-bench e2e --target "$R" --queue e2e --count "$E2E_JOBS" --seconds "$SECS"
+say "end-to-end no-op jobs, 4 workers (up to $E2E_JOBS jobs or ${SECS}s of submitting), and the machine spawning \`true\` from 4 threads"
+for ((round = 1; round <= ROUNDS; round++)); do
+  bench e2e --target "$T" --queue bench_noop --count "$E2E_JOBS" --seconds "$SECS"
+  bench spawn --workload e2e --threads 4 --seconds "$SECS"
+  bench e2e --workload e2e_inproc --target "$T" --queue bench_inproc --count "$INPROC_JOBS" --seconds "$SECS"
+  bench e2e --workload e2e_inproc --target "$B" --queue e2e --count "$INPROC_JOBS" --seconds "$SECS"
+  bench e2e --workload e2e_inproc --target "$R" --queue e2e --count "$INPROC_JOBS" --seconds "$SECS"
+done
 
 say "torque-cli / redis-cli wall time ($CLI_RUNS runs each)"
 bench cli --cli "$CLI" --socket "$TORQUE_SOCK" --type bench_paused --count "$CLI_RUNS" \
@@ -275,10 +294,12 @@ bench cli --cli "$CLI" --socket "$TORQUE_SOCK" --type bench_paused --count "$CLI
 for ((round = 1; round <= ROUNDS; round++)); do
   say "durable submissions, round $round/$ROUNDS: 1 conn serial, 8 conns serial, 1 conn pipelining 100 (${SECS}s each)"
   for tgt in "$T" "$B" "$R" "sqlite=$ROOT/raw-serial.db"; do
-    bench submit --workload submit1 --target "$tgt" --queue bench_paused --seconds "$SECS"
+    bench submit --workload submit1 --target "$tgt" --queue bench_paused --seconds "$SECS" \
+      --io-pid "$(pid_of "$tgt")"
   done
   for tgt in "$T" "$B" "$R"; do
-    bench submit --workload submit8 --target "$tgt" --queue bench_paused --conns 8 --seconds "$SECS"
+    bench submit --workload submit8 --target "$tgt" --queue bench_paused --conns 8 --seconds "$SECS" \
+      --io-pid "$(pid_of "$tgt")"
   done
   for tgt in "$T" "$B" "$R" "sqlite=$ROOT/raw-batch.db"; do
     bench submit --workload pipe100 --target "$tgt" --queue bench_paused --window 100 --seconds "$SECS"
@@ -302,6 +323,8 @@ t0=$(date +%s%N)
 t1=$(date +%s%N)
 emit stats torque ms "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
 emit stats torque hwm_mb "$(rss_mb "$TORQUED_PID" VmHWM)"
+bench query --workload stats_q --target "torque=$TORQUE_SOCK" --line STATS --count 20
+bench query --workload types_q --target "torque=$TORQUE_SOCK" --line TYPES --count 20
 emit load beanstalkd disk_mb "$(megabytes "$ROOT"/beanstalkd2/binlog.*)"
 emit load redis disk_mb "$(megabytes "$ROOT"/redis2/appendonlydir)"
 

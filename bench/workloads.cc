@@ -68,8 +68,8 @@ Status WaitTypeIdle(client::Client& c, const std::string& type) {
   }
 }
 
-Status EndToEndTorque(const Target& target, const std::string& queue, int64_t count,
-                      double seconds) {
+Status EndToEndTorque(const std::string& workload, const Target& target, const std::string& queue,
+                      int64_t count, double seconds) {
   auto producer = ConnectProducer(target, queue);
   if (!producer.ok()) return producer.status();
   auto watcher = client::Client::Connect(target.path);
@@ -95,13 +95,13 @@ Status EndToEndTorque(const Target& target, const std::string& queue, int64_t co
     return Status::Internal("a " + queue + " job failed: " +
                             failed->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  Emit("e2e", target.name, "rate", static_cast<double>(submitted) * 1e9 / (end - start));
-  Emit("e2e", target.name, "jobs", static_cast<double>(submitted));
+  Emit(workload, target.name, "rate", static_cast<double>(submitted) * 1e9 / (end - start));
+  Emit(workload, target.name, "jobs", static_cast<double>(submitted));
   return Status::Ok();
 }
 
-Status EndToEndQueue(const Target& target, const std::string& queue, int64_t count,
-                     double seconds) {
+Status EndToEndQueue(const std::string& workload, const Target& target, const std::string& queue,
+                     int64_t count, double seconds) {
   auto producer = ConnectProducer(target, queue);
   if (!producer.ok()) return producer.status();
   std::vector<std::unique_ptr<Consumer>> consumers;
@@ -154,8 +154,8 @@ Status EndToEndQueue(const Target& target, const std::string& queue, int64_t cou
     }
   }
   if (error.failed()) return error.Get();
-  Emit("e2e", target.name, "rate", static_cast<double>(submitted) * 1e9 / (end - start));
-  Emit("e2e", target.name, "jobs", static_cast<double>(submitted));
+  Emit(workload, target.name, "rate", static_cast<double>(submitted) * 1e9 / (end - start));
+  Emit(workload, target.name, "jobs", static_cast<double>(submitted));
   return Status::Ok();
 }
 
@@ -173,6 +173,8 @@ Status RunSubmit(const Target& target, const SubmitOptions& options) {
   }
   FirstError error;
   std::atomic<int64_t> total{0};
+  const int64_t written_before =
+      options.io_pid > 0 ? ProcField(options.io_pid, "io", "write_bytes") : -1;
   std::latch ready(options.conns + 1);
   std::atomic<int64_t> deadline{0};
   std::vector<std::thread> threads;
@@ -211,17 +213,74 @@ Status RunSubmit(const Target& target, const SubmitOptions& options) {
     Emit(options.workload, target.name, "rss_mb",
          static_cast<double>(ProcStatusKb(options.pid, "VmRSS")) / 1024);
   }
+  if (written_before >= 0 && total > 0) {
+    const int64_t written = ProcField(options.io_pid, "io", "write_bytes") - written_before;
+    Emit(options.workload, target.name, "bytes_per_job",
+         static_cast<double>(written) / static_cast<double>(total.load()));
+  }
   return Status::Ok();
 }
 
-Status RunEndToEnd(const Target& target, const std::string& queue, int64_t count,
-                   double seconds) {
-  if (target.system == System::kTorque) return EndToEndTorque(target, queue, count, seconds);
-  return EndToEndQueue(target, queue, count, seconds);
+Status RunQueryTime(const std::string& workload, const Target& target, const std::string& line,
+                    int count) {
+  if (target.system != System::kTorque) return Status::InvalidArgument("query needs torque=SOCK");
+  auto c = client::Client::Connect(target.path);
+  if (!c.ok()) return c.status();
+  constexpr int kWarmup = 3;
+  std::vector<double> ms;
+  for (int i = 0; i < kWarmup + count; ++i) {
+    const int64_t t0 = NowNs();
+    auto reply = c->Query(line);
+    if (!reply.ok()) return reply.status();
+    if (i >= kWarmup) ms.push_back(static_cast<double>(NowNs() - t0) / 1e6);
+  }
+  if (ms.empty()) return Status::InvalidArgument("count must be at least 1");
+  std::sort(ms.begin(), ms.end());
+  Emit(workload, target.name, "p50_ms", ms[ms.size() / 2]);
+  Emit(workload, target.name, "max_ms", ms.back());
+  return Status::Ok();
 }
 
-Status RunCli(const std::string& cli, const std::string& socket, const std::string& type,
-              int count, const std::string& redis_cli, int redis_port) {
+Status RunSpawnRate(const std::string& workload, const std::string& program, int threads,
+                    double seconds) {
+  FirstError error;
+  std::atomic<int64_t> total{0};
+  std::latch ready(threads + 1);
+  std::atomic<int64_t> deadline{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      ready.arrive_and_wait();
+      int64_t runs = 0;
+      while (!error.failed() && NowNs() < deadline.load()) {
+        auto exit_code = RunQuiet({program});
+        if (!exit_code.ok()) return error.Set(exit_code.status());
+        if (*exit_code != 0) return error.Set(Status::Internal(program + " failed"));
+        ++runs;
+      }
+      total.fetch_add(runs);
+    });
+  }
+  const int64_t start = NowNs();
+  deadline = start + static_cast<int64_t>(seconds * 1e9);
+  ready.arrive_and_wait();
+  for (auto& t : pool) t.join();
+  const int64_t end = NowNs();
+  if (error.failed()) return error.Get();
+  Emit(workload, "spawn", "rate", static_cast<double>(total) * 1e9 / (end - start));
+  return Status::Ok();
+}
+
+Status RunEndToEnd(const std::string& workload, const Target& target, const std::string& queue,
+                   int64_t count, double seconds) {
+  if (target.system == System::kTorque) {
+    return EndToEndTorque(workload, target, queue, count, seconds);
+  }
+  return EndToEndQueue(workload, target, queue, count, seconds);
+}
+
+Status RunCli(const std::string& cli, const std::string& socket, const std::string& type, int count,
+              const std::string& redis_cli, int redis_port) {
   struct Case {
     std::string workload, system;
     std::vector<std::string> argv;
@@ -234,10 +293,10 @@ Status RunCli(const std::string& cli, const std::string& socket, const std::stri
     cases.push_back({"cli_ping",
                      "redis",
                      {redis_cli, "-h", "127.0.0.1", "-p", std::to_string(redis_port), "ping"}});
-    cases.push_back({"cli_submit",
-                     "redis",
-                     {redis_cli, "-h", "127.0.0.1", "-p", std::to_string(redis_port), "lpush",
-                      "cli", "x"}});
+    cases.push_back(
+        {"cli_submit",
+         "redis",
+         {redis_cli, "-h", "127.0.0.1", "-p", std::to_string(redis_port), "lpush", "cli", "x"}});
   }
   for (const auto& c : cases) {
     std::vector<double> ms;
