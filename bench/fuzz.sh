@@ -5,6 +5,8 @@
 #   bench/fuzz.sh [SECONDS] [RUNS]   each target for SECONDS (default 60) or until RUNS
 #                                    executions (default: no limit), whichever comes first
 #   FUZZ_TARGETS="condition xmlrpc" bench/fuzz.sh 600    only those targets
+#   FUZZ_BUILD=build-fuzz2 bench/fuzz.sh                  another build folder (default
+#                                                         build-fuzz; the paths below move)
 #
 # Builds in build-fuzz/ with clang (CXX=clang++). A target's new inputs go to
 # build-fuzz/fuzz-corpus/<name>/ (the seeds in tests/fuzz/corpus/<name>/ are only read); a
@@ -15,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 runs=${2:--1}
-build=build-fuzz
+build=${FUZZ_BUILD:-build-fuzz}
 jobs=$(nproc)
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DTORQUE_FUZZ=ON -DTORQUE_SANITIZE=address,undefined \

@@ -13,7 +13,11 @@ void LineReader::Feed(std::string_view bytes) {
   while (!bytes.empty()) {
     if (discarding_) {
       auto lf = bytes.find('\n');
-      if (lf == std::string_view::npos) return;
+      if (lf == std::string_view::npos) {
+        dropped_ += bytes.size();
+        return;
+      }
+      dropped_ += lf;
       bytes.remove_prefix(lf + 1);
       discarding_ = false;
       continue;
@@ -42,6 +46,7 @@ void LineReader::Feed(std::string_view bytes) {
     buf_.push_back('\n');
     bytes.remove_prefix(room);
     discarding_ = true;
+    dropped_ = 0;
   }
 }
 

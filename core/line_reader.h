@@ -26,12 +26,15 @@ class LineReader {
   std::optional<Line> Next();
   // Bytes held for the unfinished line.
   std::size_t buffered() const;
+  // Bytes dropped so far of an overlong line whose LF has not arrived; 0 otherwise.
+  std::size_t dropping() const { return discarding_ ? dropped_ : 0; }
 
  private:
   std::size_t max_line_;
   std::string buf_;        // unparsed bytes
   std::size_t scan_ = 0;   // buf_[0, scan_) holds no LF
   bool discarding_ = false;  // inside an overlong line
+  std::size_t dropped_ = 0;  // bytes of it dropped so far
 };
 
 }  // namespace torque::protocol

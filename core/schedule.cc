@@ -64,6 +64,7 @@ constexpr std::array<const char*, 5> kOrdinals = {"1st", "2nd", "3rd", "4th", "5
 struct FieldSet {
   std::vector<bool> bits;  // indexed by value
   bool star = false;       // the text starts with '*' (Vixie's "unrestricted")
+  bool full = false;       // one element covers min..max: every value is in
   std::vector<DayPosition> positions;
 };
 
@@ -172,7 +173,13 @@ std::string ParseElement(const FieldDef& def, std::string_view elem, FieldSet* s
       hi = lo;
     }
   }
-  for (int v = lo; v <= hi; v += step) set->bits[static_cast<size_t>(v)] = true;
+  if (step == 1) {
+    // Word by word: a year range is 8000 values, and every schedule has one.
+    std::fill(set->bits.begin() + lo, set->bits.begin() + hi + 1, true);
+    set->full = set->full || (lo == def.min && hi == def.max);
+  } else {
+    for (int v = lo; v <= hi; v += step) set->bits[static_cast<size_t>(v)] = true;
+  }
   return "";
 }
 
@@ -200,7 +207,7 @@ Result<FieldSet> ParseField(const FieldDef& def, std::string_view text) {
 
 std::vector<bool> AllOf(const FieldDef& def) {
   std::vector<bool> bits(static_cast<size_t>(def.max) + 1, false);
-  for (int v = def.min; v <= def.max; ++v) bits[static_cast<size_t>(v)] = true;
+  std::fill(bits.begin() + def.min, bits.end(), true);
   return bits;
 }
 
@@ -274,7 +281,7 @@ struct Schedule::Spec {
   std::vector<DayPosition> day_positions;
   bool day_or_dow = false;  // crontab with both day and day_of_week restricted
   bool real_time = false;   // hour covers all 24 hours
-  bool any_year = false;
+  bool any_year = false;    // every year from 1970 on: the calendar repeats after 400 years
 
   bool Has(Field f, int v) const { return field[f][static_cast<size_t>(v)]; }
 
@@ -428,6 +435,7 @@ Result<Schedule> Schedule::Parse(std::string_view text) {
       if (!set.ok()) return set.status();
       spec->field[f] = std::move(set->bits);
       if (f == kDayF) spec->day_positions = std::move(set->positions);
+      if (f == kYear) spec->any_year = set->full;
     }
   } else {
     if (words->size() != kCronFields.size()) {
@@ -452,13 +460,12 @@ Result<Schedule> Schedule::Parse(std::string_view text) {
       if (sets[4].bits[n]) spec->field[kDow][(n + 6) % 7] = true;
     }
     spec->field[kYear] = AllOf(kApsFields[kYear]);
+    spec->any_year = true;
     spec->field[kWeek] = AllOf(kApsFields[kWeek]);
     spec->day_or_dow = !sets[2].star && !sets[4].star;
   }
   spec->real_time = std::all_of(spec->field[kHour].begin(), spec->field[kHour].end(),
                                 [](bool b) { return b; });
-  spec->any_year = true;
-  for (int y = 1970; y <= kMaxYear; ++y) spec->any_year = spec->any_year && spec->Has(kYear, y);
   return Schedule(original, std::move(spec));
 }
 

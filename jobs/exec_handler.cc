@@ -19,6 +19,7 @@ constexpr char kEnvPrefix[] = "env.";
 // The placeholders of `command`.
 const std::vector<std::string> kPlaceholders = {"args", "id", "type", "attempt"};
 constexpr size_t kErrorLines = 3;  // stderr lines quoted in a failure's error
+constexpr int64_t kLoggedStderrLines = 100;  // per run; the rest is counted
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -197,13 +198,20 @@ RunResult ExecHandler::Run(JobContext& ctx) {
     spec.cwd = cwd_;
     spec.timeout = ctx.timeout;
     spec.max_output = max_output_;
+    // A job's stderr goes to the log line by line, up to kLoggedStderrLines per run: a job
+    // printing millions of lines must not flood the log (its tail is in the job's error).
+    const std::string prefix = ctx.type + "#" + std::to_string(ctx.id) + ": ";
+    int64_t stderr_lines = 0;
     if (ctx.log) {
-      const std::string prefix = ctx.type + "#" + std::to_string(ctx.id) + ": ";
-      spec.on_stderr_line = [&ctx, &prefix](std::string_view line) {
-        ctx.log->info("{}{}", prefix, line);
+      spec.on_stderr_line = [&ctx, &prefix, &stderr_lines](std::string_view line) {
+        if (++stderr_lines <= kLoggedStderrLines) ctx.log->info("{}{}", prefix, line);
       };
     }
     auto ran = runner_->Run(spec, ctx.cancel);
+    if (stderr_lines > kLoggedStderrLines) {
+      ctx.log->info("{}{} more stderr lines not logged", prefix,
+                    stderr_lines - kLoggedStderrLines);
+    }
     if (!ran.ok()) return RunResult::Failed(ran.status().message());
     ProcessResult& p = *ran;
 

@@ -1,6 +1,7 @@
 #include "server/daemon.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include "core/config.h"
 #include "core/duration.h"
 #include "jobs/handler_table.h"
+#include "jobs/rtorrent/regex.h"
+#include "server/db_check.h"
 #include "server/job_types.h"
 #include "server/logging.h"
 #include "server/pid_file.h"
@@ -35,6 +38,18 @@ Result<Config> Load(const DaemonOptions& options) {
   co.dry_run = options.dry_run;
   co.handlers = &jobs::HandlerSpecs();
   return LoadConfig(co);
+}
+
+// The signals the runtime handles (stop, reload). Until its handlers exist their default
+// action would end the process: a `systemctl reload` right after a start (Type=exec: the
+// unit is "started" at exec) or logrotate's SIGHUP would leave torqued dead, and systemd
+// counts a SIGHUP death as clean, so Restart=on-failure would not bring it back. Blocked
+// from the start, they stay pending and reach the runtime once it listens.
+sigset_t RuntimeSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signo : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, signo);
+  return set;
 }
 
 std::string LogLevel(const Config& config, int verbosity) {
@@ -250,8 +265,25 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
   return kExitOk;
 }
 
+int CheckDatabase(const DaemonOptions& options, std::ostream& out, std::ostream& err) {
+  auto config = Load(options);
+  if (!config.ok()) {
+    err << "torqued: invalid configuration: " << config.status().message() << "\n";
+    return kExitConfig;
+  }
+  const std::string& path = config->server.database;
+  if (Status s = CheckDatabaseFile(path, {.full = true}); !s.ok()) {
+    err << "torqued: " << s.message() << "\n";
+    return kExitIoError;
+  }
+  out << "database " << path << ": ok\n";
+  return kExitOk;
+}
+
 int RunDaemon(const DaemonOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t held = RuntimeSignals();
+  pthread_sigmask(SIG_BLOCK, &held, nullptr);
   auto loaded = Load(options);
   if (!loaded.ok()) {
     std::cerr << "torqued: invalid configuration: " << loaded.status().message() << "\n";
@@ -278,6 +310,21 @@ int RunDaemon(const DaemonOptions& options) {
 
 namespace {
 
+// Every client connection holds a descriptor, and the usual soft limit (1024, systemd's
+// default too) would refuse clients long before memory runs short: up to the hard limit.
+// Jobs inherit it; spawning closes descriptors with close_range, at no cost per limit.
+void RaiseOpenFileLimit(spdlog::logger& log) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t soft = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    log.debug("open files limit raised from {} to {}", soft, rl.rlim_max);
+  } else {
+    log.warn("cannot raise the open files limit from {}: {}", soft, std::strerror(errno));
+  }
+}
+
 int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
           const std::string& guard, Readiness& ready) {
   LogOptions log_options{config.server.log_file, options.foreground,
@@ -289,6 +336,8 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
     return rc;
   }
   auto log = spdlog::default_logger();
+  // A condition's regex that gives up on a value says so once, in the log.
+  rtorrent::SetRegexNoticeSink([](const std::string& message) { spdlog::warn("{}", message); });
   // Logs why start-up failed and tells the launcher; returns rc.
   auto fail = [&](int rc, const std::string& why,
                   spdlog::level::level_enum level = spdlog::level::err) {
@@ -297,6 +346,7 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
     return rc;
   };
   for (const auto& w : config.warnings) log->warn("config: {}", w.ToString());
+  RaiseOpenFileLimit(*log);
 
   // Lock.
   auto pid_file = PidFile::Acquire(pid_path);
@@ -312,6 +362,10 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
   ro.detached = !options.foreground;
   ro.load_config = [options] { return Load(options); };
   Runtime runtime(config, std::move(ro));
+  // Its signal handlers exist now: what arrived meanwhile is delivered to them, and the
+  // threads started from here on (workers, store) take the ordinary mask.
+  const sigset_t held = RuntimeSignals();
+  pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
   std::string why;
   if (int rc = runtime.Open(&why); rc != kExitOk) return fail(rc, why);
   runtime.Run([&ready] { ready.Ready(); });

@@ -54,4 +54,10 @@ int StopDaemon(const DaemonOptions& options, std::ostream& out, std::ostream& er
 // the reason it is invalid) to `out`/`err`. Returns 0 when valid, 1 when not.
 int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& err);
 
+// --check-db: runs PRAGMA integrity_check on the configured database without writing to
+// it (safe while torqued runs) and prints "database P: ok" to `out` or the problem to
+// `err`. Returns 0 when sound, kExitIoError when damaged or unreadable, kExitConfig for
+// an invalid configuration.
+int CheckDatabase(const DaemonOptions& options, std::ostream& out, std::ostream& err);
+
 }  // namespace torque::server

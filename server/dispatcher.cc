@@ -51,6 +51,8 @@ namespace {
 constexpr DurationMs kRescanMs = 5'000;
 // After a store error, claiming for that type pauses this long.
 constexpr DurationMs kStoreErrorBackoffMs = 1'000;
+// The wall clock going back by more than this is a jump (NTP slews smaller steps).
+constexpr DurationMs kClockJumpMs = 1'000;
 
 }  // namespace
 
@@ -193,10 +195,16 @@ TypeRuntime Dispatcher::Runtime(const std::string& type) const {
 void Dispatcher::Loop() {
   std::unique_lock lock(mu_);
   TimeMs last_rescan = clock_.Now();
+  TimeMs last_now = last_rescan;
   while (!stopping_) {
     dirty_ = false;
     TimeMs now = clock_.Now();
-    bool rescan = now - last_rescan >= kRescanMs;
+    if (now < last_now - kClockJumpMs) {
+      RetimeRetries(now, last_now - now, lock);
+      last_rescan = now - kRescanMs;  // every type looks again
+    }
+    last_now = now;
+    bool rescan = now - last_rescan >= kRescanMs || now < last_rescan;
     if (rescan) last_rescan = now;
     std::optional<TimeMs> earliest;
     // ClaimFor unlocks, and a reload may replace types_ meanwhile: walk a snapshot.
@@ -220,6 +228,20 @@ void Dispatcher::Loop() {
     if (earliest) wait = std::clamp<DurationMs>(*earliest - clock_.Now(), 0, kRescanMs);
     if (wait > 0) cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return dirty_ || stopping_; });
   }
+}
+
+void Dispatcher::RetimeRetries(TimeMs now, DurationMs back, std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  auto moved = store_.ShiftRetries(now, back);
+  lock.lock();
+  if (!moved.ok()) {
+    log_->error("the clock went back by {}; cannot move pending retries: {}",
+                FormatDuration(back), moved.status().message());
+  } else {
+    log_->warn("the clock went back by {}; {} pending retr{} moved back with it",
+               FormatDuration(back), *moved, *moved == 1 ? "y" : "ies");
+  }
+  for (auto& [name, q] : types_) q->next_at.reset();
 }
 
 void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {

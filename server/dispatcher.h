@@ -100,6 +100,9 @@ class Dispatcher {
 
   void Loop();
   void ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock);
+  // The wall clock went back by `back`: pending retries keep their delay (Store::
+  // ShiftRetries). May unlock `lock` meanwhile.
+  void RetimeRetries(TimeMs now, DurationMs back, std::unique_lock<std::mutex>& lock);
   void RunJob(TypeQueue* q, std::shared_ptr<Running> run);
   Outcome Decide(const JobTypeConfig& config, const Job& job, const jobs::RunResult& result,
                  TimeMs now);

@@ -12,6 +12,7 @@
 #include <list>
 #include <optional>
 
+#include "server/http_exchange.h"
 #include "server/logging.h"
 
 namespace torque::server {
@@ -48,8 +49,7 @@ class HttpListener::Session : public std::enable_shared_from_this<Session> {
   void Read() {
     if (shared_->stopped) return;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
-    parser_->body_limit(0);
+    LimitRequest(*parser_, shared_->options.header_limit);
     stream_.expires_after(shared_->options.read_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -65,75 +65,32 @@ class HttpListener::Session : public std::enable_shared_from_this<Session> {
  private:
   void OnRead(beast::error_code ec) {
     if (shared_->stopped) return;
-    if (ec == http::error::header_limit)
-      return Answer(Plain(431, "request header too large\n"), false, false);
-    if (ec == http::error::body_limit)
-      return Answer(Plain(413, "a request has no body here\n"), false, false);
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted) {
-      return Close();
+    HttpStep step = NextStep(ec, *parser_, shared_->options.pages);
+    switch (step.kind) {
+      case HttpStep::Kind::kClose:
+        return Close();
+      case HttpStep::Kind::kAnswer: {
+        HttpResponse r = std::move(step.response);
+        return Answer(std::move(r), step);
+      }
+      case HttpStep::Kind::kMakePage:
+        break;
     }
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-      return Answer(Plain(400, "bad request\n"), false, false);
-    }
-    if (ec) return Close();
-
-    const auto& req = parser_->get();
-    const bool keep_alive = req.keep_alive();
-    const bool head = req.method() == http::verb::head;
-    std::string path(req.target());
-    if (size_t q = path.find('?'); q != std::string::npos) path.resize(q);
-    auto page = shared_->options.pages.find(path);
-    if (page == shared_->options.pages.end()) {
-      return Answer(Plain(404, "not found; try /metrics\n"), keep_alive, head);
-    }
-    if (req.method() != http::verb::get && !head) {
-      HttpResponse r = Plain(405, "only GET and HEAD\n");
-      return Answer(std::move(r), keep_alive, false, /*allow=*/true);
-    }
-    asio::post(shared_->pool,
-               [self = shared_from_this(), make = page->second, keep_alive, head]() mutable {
-                 HttpResponse r;
-                 try {
-                   r = make();
-                 } catch (const std::exception& e) {
-                   r = Plain(500, std::string("internal error: ") + e.what() + "\n");
-                 }
-                 Session* s = self.get();
-                 asio::post(s->stream_.get_executor(),
-                            [self = std::move(self), r = std::move(r), keep_alive, head]() mutable {
-                              self->Answer(std::move(r), keep_alive, head);
-                            });
-               });
+    asio::post(shared_->pool, [self = shared_from_this(), step = std::move(step)]() mutable {
+      HttpResponse r = MakePage(*step.page);
+      Session* s = self.get();
+      asio::post(s->stream_.get_executor(),
+                 [self = std::move(self), r = std::move(r), step = std::move(step)]() mutable {
+                   self->Answer(std::move(r), step);
+                 });
+    });
   }
 
-  static HttpResponse Plain(unsigned status, std::string body) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-  }
-
-  // Writes `r` (its headers only for HEAD), then reads the next request or closes.
-  void Answer(HttpResponse r, bool keep_alive, bool head, bool allow = false) {
+  // Writes `r` as `step` says, then reads the next request or closes.
+  void Answer(HttpResponse r, const HttpStep& step) {
     if (shared_->stopped) return;
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), 11);
-    res->set(http::field::server, "torqued");
-    res->set(http::field::content_type, r.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->set("X-Content-Type-Options", "nosniff");
-    if (allow) res->set(http::field::allow, "GET, HEAD");
-    if (r.content_type.rfind("text/html", 0) == 0) {
-      // The status page is self-contained: inline CSS and SVG, nothing to load or run.
-      res->set("Content-Security-Policy",
-               "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-               "frame-ancestors 'none'");
-    }
-    res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    if (head) res->body().clear();  // Content-Length stays that of the GET
+    auto res = std::make_shared<HttpWireResponse>(WireResponse(std::move(r), step));
+    const bool keep_alive = step.keep_alive;
     stream_.expires_after(shared_->options.write_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
@@ -144,7 +101,7 @@ class HttpListener::Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<HttpRequestParser> parser_;
   std::shared_ptr<Shared> shared_;
 };
 
@@ -170,20 +127,16 @@ Status HttpListener::Listen() {
   if (!ec) a.bind(endpoint, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (!ec) {
+    const tcp::endpoint bound = a.local_endpoint(ec);
+    port_ = ec ? 0 : bound.port();
     shared_->log->info("HTTP listening on http://{}/ (/metrics and the status page)",
-                       o.port == 0 ? (o.host + ":" + std::to_string(port())) : where);
+                       o.port == 0 ? (o.host + ":" + std::to_string(port_)) : where);
     Accept(shared_);
     return Status::Ok();
   }
   beast::error_code ignored;
   a.close(ignored);
   return Status::Unavailable("cannot listen on " + where + " for HTTP: " + ec.message());
-}
-
-uint16_t HttpListener::port() const {
-  beast::error_code ec;
-  auto endpoint = shared_->acceptor.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
 }
 
 void HttpListener::Accept(const std::shared_ptr<Shared>& shared) {

@@ -53,8 +53,8 @@ class HttpListener {
   // Binds and starts accepting. kUnavailable "cannot listen on HOST:PORT for HTTP: <why>"
   // (the address in use, not local, a privileged port).
   Status Listen();
-  // The bound port (after Listen).
-  uint16_t port() const;
+  // The bound port (after Listen; kept after Stop). Any thread.
+  uint16_t port() const { return port_; }
   // Stops accepting and closes every connection; pages being made finish unanswered.
   void Stop();
   // Waits until no page is being made. Not on the io thread while it must post replies.
@@ -66,6 +66,9 @@ class HttpListener {
   static void Accept(const std::shared_ptr<Shared>& shared);
 
   std::shared_ptr<Shared> shared_;
+  // Set by Listen, before any other thread may ask: reading the acceptor from another
+  // thread would race with Stop closing it on the io thread.
+  uint16_t port_ = 0;
 };
 
 }  // namespace torque::server

@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
   using namespace torque::server;
   DaemonOptions options;
-  bool check_config = false;
+  bool check_config = false, check_db = false;
   bool status = false, stop = false, restart = false;
   bool verbose = false, quiet = false, debug = false;
   CLI::App app{"torqued — persistent job dispatcher daemon"};
@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   app.add_flag("--restart", restart, "--stop, then start")->excludes(status_flag)->excludes(stop_flag);
   status_flag->excludes(stop_flag);
   app.add_flag("--check-config", check_config, "Print the effective job types and exit (exit 0 valid, 1 invalid)");
+  app.add_flag("--check-db", check_db,
+               "Run integrity_check on the database (read-only, safe while torqued runs) and "
+               "exit (0 sound, 74 damaged or unreadable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   }
   options.verbosity = debug ? 2 : verbose ? 1 : quiet ? -1 : 0;
   if (check_config) return CheckConfig(options, std::cout, std::cerr);
+  if (check_db) return CheckDatabase(options, std::cout, std::cerr);
   if (status) return DaemonStatus(options, std::cout, std::cerr);
   if (stop || restart) {
     int rc = StopDaemon(options, std::cout, std::cerr);

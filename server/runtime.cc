@@ -18,6 +18,7 @@
 #include "core/duration.h"
 #include "jobs/rtorrent/connector.h"
 #include "server/daemon.h"
+#include "server/db_check.h"
 #include "server/http_listener.h"
 #include "server/http_pages.h"
 #include "server/intake.h"
@@ -136,6 +137,11 @@ int Runtime::Open(std::string* why) {
     *why = "invalid configuration: " +
            (plan.ok() ? misfire_grace.status() : plan.status()).message();
     return kExitConfig;
+  }
+  // A damaged file is refused before anything writes to it.
+  if (Status s = CheckDatabaseFile(config.server.database); !s.ok()) {
+    *why = "cannot open the database: " + s.message();
+    return kExitIoError;
   }
   auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
   if (!opened.ok()) {

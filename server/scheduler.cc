@@ -94,8 +94,9 @@ bool Scheduler::Load() {
   std::lock_guard lock(mu_);
   for (auto& [name, e] : entries_) {
     auto it = fires->find(name);
-    const TimeMs last = it != fires->end() ? it->second : started_at_;
-    e.due = e.schedule.NextAfter(last);
+    e.last = it != fires->end() ? it->second : started_at_;
+    e.due = e.schedule.NextAfter(e.last);
+    e.behind_noted = false;
     log_->debug("job type {}: schedule '{}' next fires at {}", name, e.type.schedule, When(e.due));
   }
   loaded_ = true;
@@ -115,7 +116,8 @@ TimeMs Scheduler::Pass() {
     // Copies: the store call runs without the lock, and Configure may replace entries_.
     std::vector<std::pair<std::string, Entry>> due;
     const TimeMs now = clock_.Now();
-    for (const auto& [name, e] : entries_) {
+    for (auto& [name, e] : entries_) {
+      FollowClockBack(name, e, now);
       if (e.due && *e.due <= now && e.retry_at <= now) due.emplace_back(name, e);
     }
     lock.unlock();
@@ -127,6 +129,34 @@ TimeMs Scheduler::Pass() {
     }
   }
   return wake_at;
+}
+
+void Scheduler::FollowClockBack(const std::string& name, Entry& e, TimeMs now) {
+  // A store error's retry is a second away, whatever the clock did since.
+  e.retry_at = std::min(e.retry_at, now + kRetryMs);
+  if (!e.due || now >= e.last) {
+    e.behind_noted = false;
+    return;
+  }
+  const DurationMs behind = e.last - now;
+  const DurationMs interval = *e.due - e.last;
+  if (behind <= interval) {
+    // Waiting for `due` repeats nothing and costs at most one more interval.
+    if (!e.behind_noted) {
+      log_->warn("job type {}: the clock went back {} behind the last fire at {}; no fire "
+                 "time is repeated, next at {}",
+                 name, FormatDuration(behind), FormatTimeUtc(e.last), FormatTimeUtc(*e.due));
+      e.behind_noted = true;
+    }
+    return;
+  }
+  // Further back than an interval: waiting for `due` would stall the schedule.
+  e.last = now;
+  e.due = e.schedule.NextAfter(now);
+  e.behind_noted = false;
+  log_->warn("job type {}: the clock went back {} behind the last fire; the schedule "
+             "continues from now, next at {}",
+             name, FormatDuration(behind), When(e.due));
 }
 
 void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {
@@ -165,6 +195,8 @@ void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {
       return;
     }
     it->second.retry_at = 0;
+    it->second.last = *recorded;
+    it->second.behind_noted = false;
     it->second.due = next = schedule.NextAfter(*recorded);
   }
   if (!fire) {

@@ -36,9 +36,13 @@ struct SchedulerOptions {
 // last fire in the same transaction as the job: after a restart a schedule continues
 // from there, so it neither fires twice nor silently skips. Missed fire times coalesce
 // into the latest one, which runs if it is at most `misfire_grace` late and is
-// otherwise recorded as skipped. A type that never fired starts from Start()'s time, so
-// a new schedule does not fire for the past. Store errors are logged and retried a
-// second later. Thread-safe.
+// otherwise recorded as skipped, so a clock jumping forward fires at most once. A clock
+// jumping back behind the last fire repeats no fire time: the schedule waits for its next
+// time after the last fire, unless that is more than one schedule interval further off
+// than it was; then it continues from the clock's new time (Vixie cron does the like for
+// jumps of over 3 hours). A type that never fired starts from Start()'s time, so a new
+// schedule does not fire for the past. Store errors are logged and retried a second
+// later. Thread-safe.
 class Scheduler {
  public:
   // The unique key of scheduled jobs.
@@ -75,7 +79,12 @@ class Scheduler {
     Schedule schedule;
     std::optional<TimeMs> due;  // the next fire; nullopt: none, or not loaded yet
     TimeMs retry_at = 0;        // after a store error: not before this
+    TimeMs last = 0;            // the last fire (or the start): `due` follows it
+    bool behind_noted = false;  // the clock is behind `last`, and the log said so
   };
+
+  // Handles a clock that went back behind entry `e`'s last fire (see the class comment).
+  void FollowClockBack(const std::string& name, Entry& e, TimeMs now);
 
   // One pass over the schedules; returns when the next one is due.
   TimeMs Pass();

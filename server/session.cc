@@ -49,6 +49,14 @@ void Session::Read() {
     }
     self->reader_.Feed(std::string_view(self->buf_.data(), n));
     self->HandleLines();
+    if (self->reader_.dropping() > kMaxDroppedBytes) {
+      spdlog::warn("client pid {} sent a line of over {} bytes without a line feed; "
+                   "disconnecting it",
+                   self->peer_.pid, protocol::kMaxLine + kMaxDroppedBytes);
+      self->eof_ = true;  // read no more: answer what was asked, then close
+      self->MaybeFinish();
+      return;
+    }
     self->Read();
   });
 }

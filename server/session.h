@@ -27,6 +27,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Limits per connection.
   static constexpr std::size_t kMaxPendingReplies = 4096;
   static constexpr std::size_t kMaxUnsentBytes = 4 << 20;
+  // An overlong line is answered with ERR toolong at once and the rest of it is dropped
+  // up to its LF; once this much more arrived without one, the client is not speaking
+  // the protocol: what is pending is answered and the connection closed.
+  static constexpr std::size_t kMaxDroppedBytes = 1 << 20;
 
   // Replies finished on other threads come back through `mailbox`.
   Session(Socket socket, Service& service, IoMailbox& mailbox);

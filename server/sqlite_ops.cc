@@ -127,6 +127,9 @@ SqliteStore::Writer::Writer(SQLite::Database d)
       requeue(db,
               "UPDATE jobs SET state = 'queued', run_at = ?2, max_attempts = max_attempts + 1, "
               "interruptions = interruptions + ?3 WHERE id = ?1 AND state = 'running'"),
+      shift_retries(db,
+                    "UPDATE jobs SET run_at = MAX(?1, run_at - ?2) "
+                    "WHERE state = 'queued' AND run_at > ?1 AND attempts > 0"),
       cancel_queued(db, "UPDATE jobs SET state = 'cancelled', finished_at = ?2 WHERE id = ?1"),
       cancel_running(db, "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1"),
       retry(db,
@@ -252,6 +255,11 @@ Status SqliteStore::Writer::DeferNotice(int64_t id, TimeMs next_at, const std::s
 Status SqliteStore::Writer::Requeue(JobId id, TimeMs now, bool count_interruption) {
   int changed = Use(requeue, id, now, count_interruption ? 1 : 0)->exec();
   return changed == 0 ? NotRunning(id) : Status::Ok();
+}
+
+Status SqliteStore::Writer::ShiftRetries(TimeMs now, DurationMs back, int* changed) {
+  *changed = Use(shift_retries, now, back)->exec();
+  return Status::Ok();
 }
 
 Status SqliteStore::Writer::Cancel(JobId id, TimeMs now, Job* out) {

@@ -35,6 +35,7 @@ struct SqliteStore::Writer {
   Status Claim(const std::string& type, int n, TimeMs now, std::vector<Job>* out);
   Status Finish(JobId id, const Outcome& o);
   Status Requeue(JobId id, TimeMs now, bool count_interruption);
+  Status ShiftRetries(TimeMs now, DurationMs back, int* changed);
   Status Cancel(JobId id, TimeMs now, Job* out);
   Status Retry(JobId id, TimeMs now, int extra_attempts, Job* out);
   Status SetPaused(const std::string& type, bool paused);
@@ -64,6 +65,7 @@ struct SqliteStore::Writer {
   SQLite::Statement finish;
   SQLite::Statement finish_retry;
   SQLite::Statement requeue;
+  SQLite::Statement shift_retries;
   SQLite::Statement cancel_queued;
   SQLite::Statement cancel_running;
   SQLite::Statement retry;

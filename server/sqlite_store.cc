@@ -67,7 +67,8 @@ Result<int> LockDatabase(const std::string& path) {
   return fd;
 }
 
-// Applies the embedded migrations the database has not seen, one transaction each.
+// Applies the embedded migrations the database has not seen, all in one transaction: a
+// failure part way (a full disk) leaves the file at its old version, never between two.
 Status Migrate(SQLite::Database& db, const std::string& path) {
   const auto files = embedded::schema_sql();
   const int known = static_cast<int>(files.size());
@@ -77,6 +78,8 @@ Status Migrate(SQLite::Database& db, const std::string& path) {
         "database " + path + " has schema version " + std::to_string(version) +
         ", newer than this torqued knows (" + std::to_string(known) + "); upgrade torqued");
   }
+  if (version == known) return Status::Ok();
+  SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
   for (int v = version + 1; v <= known; ++v) {
     char prefix[16];
     std::snprintf(prefix, sizeof(prefix), "%04d_", v);
@@ -84,11 +87,10 @@ Status Migrate(SQLite::Database& db, const std::string& path) {
       return Status::Internal("migration " + std::to_string(v) + " is named " +
                               std::string(files[v - 1].name));
     }
-    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
     db.exec(std::string(files[v - 1].text));
     db.exec("PRAGMA user_version = " + std::to_string(v));
-    txn.commit();
   }
+  txn.commit();
   return Status::Ok();
 }
 
@@ -344,6 +346,14 @@ Status SqliteStore::Finish(JobId id, const Outcome& outcome) {
 Status SqliteStore::Requeue(JobId id, TimeMs now, bool count_interruption) {
   return WriteAndWait(false, false,
                       [&](Writer& w) { return w.Requeue(id, now, count_interruption); });
+}
+
+Result<int64_t> SqliteStore::ShiftRetries(TimeMs now, DurationMs back) {
+  int changed = 0;
+  Status st = WriteAndWait(true, false,
+                           [&](Writer& w) { return w.ShiftRetries(now, back, &changed); });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<Job> SqliteStore::Get(JobId id) {

@@ -61,6 +61,7 @@ class SqliteStore : public Store {
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;
   Status Requeue(JobId id, TimeMs now, bool count_interruption) override;
+  Result<int64_t> ShiftRetries(TimeMs now, DurationMs back) override;
   Result<Job> Get(JobId id) override;
   Result<std::vector<Job>> List(const ListFilter& filter) override;
   Result<Job> Cancel(JobId id, TimeMs now) override;

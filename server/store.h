@@ -125,6 +125,11 @@ class Store {
   virtual Result<std::optional<TimeMs>> NextRunAt(const std::string& type) = 0;
   // Records the end of a running attempt. kFailedPrecondition if the job is not running.
   virtual Status Finish(JobId id, const Outcome& outcome) = 0;
+  // The wall clock went back by `back`: queued jobs waiting for a retry (attempts > 0,
+  // run_at after `now`) get run_at - back, but not before `now`, so that a retry's delay
+  // means time waited, not a wall-clock moment. Jobs submitted with a delay or a start
+  // time keep theirs. Returns how many moved.
+  virtual Result<int64_t> ShiftRetries(TimeMs now, DurationMs back) = 0;
   // A running job back to queued (run_at = now) without counting a failure:
   // max_attempts+1, and interruptions+1 when `count_interruption`.
   virtual Status Requeue(JobId id, TimeMs now, bool count_interruption) = 0;

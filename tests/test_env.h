@@ -13,6 +13,20 @@
 
 namespace torque::testing {
 
+// Whether this build runs under a sanitizer: 2-20x slower, so tests that only report
+// figures do less work (and never fail on time anyway).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // A fresh directory under the system temp dir ("<prefix>-XXXXXX"; keep the prefix short
 // when sockets go in it), removed with everything in it at the end.
 class TempDir {

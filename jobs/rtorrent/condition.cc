@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <variant>
 
 #include "jobs/rtorrent/condition_node.h"
@@ -128,6 +129,12 @@ void CollectFields(const Node& node, std::map<std::string, Field>& fields) {
   for (const Node& child : node.children) CollectFields(child, fields);
 }
 
+// The fields whose /regex/ terms in `node` give up on `item` (and so count as no match).
+void CollectGaveUp(const Node& node, const Item& item, std::set<std::string>& fields) {
+  if (node.term && node.term->RegexGivesUp(item)) fields.insert(node.term->field().name);
+  for (const Node& child : node.children) CollectGaveUp(child, item, fields);
+}
+
 // "name='foo bar'", "message=''", "prio=0": a field and its value as FormatFieldValue shows it.
 std::string FieldAndValue(const Field& field, const Item& item) {
   const FieldValue value = item.Get(field);
@@ -155,6 +162,11 @@ std::string Condition::Explain(const Item& item, TimeSec now) const {
   std::string values;
   for (const auto& [name, field] : fields) {
     values += (values.empty() ? "" : ", ") + FieldAndValue(field, item);
+  }
+  std::set<std::string> gave_up;
+  CollectGaveUp(clause, item, gave_up);
+  for (const auto& name : gave_up) {
+    values += "; the regex on " + name + " gave up, too much backtracking";
   }
   return out + " (" + values + ")";
 }

@@ -9,8 +9,8 @@
 // value list means OR and each element may start with '!' (negation); a bare word means
 // name=word. Values are compared per field type (see matcher.h). Deviations from pyrocore:
 // NOT anywhere but at the start of a group is an error (pyrocore matched it as a name);
-// /regex/ is ECMAScript (std::regex), searched case-insensitively without lower-casing the
-// pattern itself; Tempita templates ("{{...}}") are rejected; the field name before an
+// /regex/ is PCRE2 (see regex.h), searched case-insensitively without lower-casing the
+// pattern's ASCII letters, and one that gives up on a value does not match it; Tempita templates ("{{...}}") are rejected; the field name before an
 // operator may contain dots (d_down.rate>0); time deltas count back from the `now` given
 // to Match, not from the parse time.
 #pragma once
@@ -40,7 +40,9 @@ class Condition {
   // (in an AND the first failing member, recursively; an OR or NOT group as a whole, in
   // brackets unless it is the whole condition), words as written, then the values of the
   // fields it reads, sorted by name (FormatFieldValue; text empty or with blanks in single
-  // quotes), e.g. "prio>0 (prio=0)", "[ prio>2 OR tagged=x ] (prio=1, tagged=-)".
+  // quotes), e.g. "prio>0 (prio=0)", "[ prio>2 OR tagged=x ] (prio=1, tagged=-)"; a
+  // /regex/ of the clause that gave up on the item's value adds "; the regex on name gave
+  // up, too much backtracking".
   std::string Explain(const Item& item, TimeSec now) const;
 
   // The names of the fields the condition reads, sorted, each once: a query fetches

@@ -10,10 +10,6 @@
 namespace torque::rtorrent {
 namespace {
 
-// libstdc++'s std::regex recurses once per character of the text: 100 KB overflow an
-// 8 MB stack. Regexes therefore search only this much of a value.
-constexpr size_t kMaxRegexText = 4096;
-
 const std::set<std::string_view> kTrue = {"true", "t", "yes", "y", "1", "+"};
 const std::set<std::string_view> kFalse = {"false", "f", "no", "n", "0", "-"};
 
@@ -42,9 +38,10 @@ std::optional<double> ParseFloat(std::string_view s) {
   return negative ? -value : value;
 }
 
-// A regex with its non-ASCII letters lower-cased like the values it searches (ASCII letters
-// are left to std::regex::icase: lowering them would turn \\D into \\d). std::regex works
-// on bytes, so a letter's case partner outside ASCII is never found by icase itself.
+// A regex with its non-ASCII letters lower-cased like the values it searches, by Python's
+// rules (ASCII letters are left to the caseless match: lowering them would turn \\D into
+// \\d). PCRE2's own caseless match folds one code point to one: 'İ' would find 'i' where
+// the value, lowered like Python does it, holds "i" + U+0307.
 std::string LowerNonAscii(std::string_view regex) {
   std::string out;
   size_t i = 0;
@@ -101,15 +98,18 @@ Result<TermMatcher> TermMatcher::Create(const Field& field, std::string_view val
       const bool is_regex = field.matcher == MatcherType::kPattern && !value.empty() &&
                             value.front() == '/' && value.back() == '/';
       if (is_regex) {
-        const std::string body =
-            value.size() >= 2 ? LowerNonAscii(value.substr(1, value.size() - 2)) : std::string();
-        try {
-          m.regex_ = std::make_shared<const std::regex>(
-              body, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
-        } catch (const std::regex_error&) {
-          *error_offset = 1;
-          return Bad("regex", value.substr(1, value.size() - 2), field);
+        const std::string_view written =
+            value.size() >= 2 ? value.substr(1, value.size() - 2) : std::string_view();
+        const std::string body = LowerNonAscii(written);
+        size_t offset = 0;
+        auto regex = Regex::Compile(body, &offset);
+        if (!regex.ok()) {
+          // The offset is in the lowered body: the same as in the value unless lowering
+          // changed a letter's length, then the start of the regex.
+          *error_offset = 1 + (body.size() == written.size() ? offset : 0);
+          return Bad("regex", written, field, regex.status().message());
         }
+        m.regex_ = std::move(*regex);
       } else {
         m.glob_ = std::make_shared<const Glob>(m.lower_);
       }
@@ -252,14 +252,7 @@ bool TermMatcher::Match(const Item& item, TimeSec now) const {
     case MatcherType::kPattern: {
       const auto* s = std::get_if<std::string>(&value);
       const std::string lower = Utf8Lower(s ? *s : std::string());
-      if (regex_) {
-        const size_t length = std::min(lower.size(), kMaxRegexText);
-        try {
-          return std::regex_search(lower.begin(), lower.begin() + length, *regex_);
-        } catch (const std::regex_error&) {
-          return false;  // too complex for std::regex on this value
-        }
-      }
+      if (regex_) return regex_->Search(lower) == Regex::Outcome::kMatch;
       return glob_->Match(lower);
     }
     case MatcherType::kFiles: {
@@ -284,6 +277,13 @@ bool TermMatcher::Match(const Item& item, TimeSec now) const {
     default:
       return MatchNumber(value, now);
   }
+}
+
+bool TermMatcher::RegexGivesUp(const Item& item) const {
+  if (!regex_) return false;
+  const FieldValue value = item.Get(field_);
+  const auto* s = std::get_if<std::string>(&value);
+  return regex_->Search(Utf8Lower(s ? *s : std::string())) == Regex::Outcome::kGaveUp;
 }
 
 }  // namespace torque::rtorrent

@@ -6,7 +6,6 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "jobs/rtorrent/fields.h"
 #include "jobs/rtorrent/glob.h"
 #include "jobs/rtorrent/item.h"
+#include "jobs/rtorrent/regex.h"
 #include "jobs/rtorrent/time_spec.h"
 
 namespace torque::rtorrent {
@@ -27,8 +27,8 @@ struct PrefilterClause {
   bool exact = false;
 };
 
-// Immutable after Create; Match is thread-safe. A /regex/ searches only the first 4096
-// bytes of a value (std::regex recurses per character).
+// Immutable after Create; Match is thread-safe. A /regex/ that gives up on a value (see
+// Regex) does not match it.
 class TermMatcher {
  public:
   // Compiles `value` (one comma element of a term, its '!' already removed) for `field`.
@@ -38,6 +38,8 @@ class TermMatcher {
                                     size_t* error_offset);
 
   bool Match(const Item& item, TimeSec now) const;
+  // True when this is a /regex/ that gives up on `item`'s value (then Match is false).
+  bool RegexGivesUp(const Item& item) const;
 
   const Field& field() const { return field_; }
   // The value as the canonical form shows it: as written, booleans as yes/no.
@@ -58,13 +60,13 @@ class TermMatcher {
   Field field_;
   std::string text_;  // the element as written
   Cmp cmp_ = Cmp::kEq;
-  std::string lower_;                        // patterns and tags: the lower-cased value
-  std::shared_ptr<const std::regex> regex_;  // /regex/ patterns
-  std::shared_ptr<const Glob> glob_;         // glob patterns and files
-  double number_ = 0;                        // float and size values
-  bool flag_ = false;                        // boolean value
-  TimeSpec time_;                            // time and duration values
-  bool exact_ = false;                       // tagged: "=tag" or the empty set
+  std::string lower_;                 // patterns and tags: the lower-cased value
+  std::optional<Regex> regex_;        // /regex/ patterns
+  std::shared_ptr<const Glob> glob_;  // glob patterns and files
+  double number_ = 0;                 // float and size values
+  bool flag_ = false;                 // boolean value
+  TimeSpec time_;                     // time and duration values
+  bool exact_ = false;                // tagged: "=tag" or the empty set
 };
 
 }  // namespace torque::rtorrent

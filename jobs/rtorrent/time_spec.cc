@@ -5,6 +5,7 @@
 #include <ctime>
 #include <regex>
 #include <string>
+#include <vector>
 
 namespace torque::rtorrent {
 namespace {
@@ -49,22 +50,46 @@ int DaysIn(int year, int month) {
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
 
-// Python's time.strptime with pyrocore's formats, then time.mktime (local time).
-std::optional<TimeSpec> ParseAbsolute(std::string_view text) {
-  // The groups of Python's _strptime directives %m %d %Y %H %M %S.
+// The date orders of pyrocore's formats: "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d".
+enum DateOrder { kUs, kEuropean, kIso, kDateOrders };
+
+// The regex for `order` with `time_parts` (0-3) of "T%H:%M:%S": the groups of Python's
+// _strptime directives %m %d %Y %H %M %S.
+std::string AbsolutePattern(int order, int time_parts) {
   const std::string m = "(1[0-2]|0[1-9]|[1-9])";
   const std::string d = "(3[0-1]|[1-2]\\d|0[1-9]|[1-9]| [1-9])";
   const std::string y = "(\\d\\d\\d\\d)";
-  std::string pattern;
+  std::string pattern = order == kUs         ? m + "/" + d + "/" + y
+                        : order == kEuropean ? d + "\\." + m + "\\." + y
+                                             : y + "-" + m + "-" + d;
+  if (time_parts >= 1) pattern += "T(2[0-3]|[0-1]\\d|\\d)";
+  if (time_parts >= 2) pattern += ":([0-5]\\d|\\d)";
+  if (time_parts >= 3) pattern += ":(6[0-1]|[0-5]\\d|\\d)";
+  return pattern;
+}
+
+// Python's time.strptime with pyrocore's formats, then time.mktime (local time).
+std::optional<TimeSpec> ParseAbsolute(std::string_view text) {
+  // Compiled once: compiling a std::regex costs more than all the rest of parsing a
+  // condition (half of it, with one date in it).
+  static const std::vector<std::regex> kPatterns = [] {
+    std::vector<std::regex> patterns;
+    for (int order = 0; order < kDateOrders; ++order) {
+      for (int time_parts = 0; time_parts <= 3; ++time_parts) {
+        patterns.emplace_back(AbsolutePattern(order, time_parts));
+      }
+    }
+    return patterns;
+  }();
+  int date_order = kIso;
   int order[3];  // positions of year, month, day among the groups 1..3
   if (text.find('/') != std::string_view::npos) {
-    pattern = m + "/" + d + "/" + y;
+    date_order = kUs;
     order[0] = 3, order[1] = 1, order[2] = 2;
   } else if (text.find('.') != std::string_view::npos) {
-    pattern = d + "\\." + m + "\\." + y;
+    date_order = kEuropean;
     order[0] = 3, order[1] = 2, order[2] = 1;
   } else {
-    pattern = y + "-" + m + "-" + d;
     order[0] = 1, order[1] = 2, order[2] = 3;
   }
   std::string value;
@@ -76,12 +101,10 @@ std::optional<TimeSpec> ParseAbsolute(std::string_view text) {
     int colons = 0;
     for (const char c : value) colons += c == ':';
     time_parts = std::min(colons + 1, 3);
-    pattern += "T(2[0-3]|[0-1]\\d|\\d)";
-    if (time_parts >= 2) pattern += ":([0-5]\\d|\\d)";
-    if (time_parts >= 3) pattern += ":(6[0-1]|[0-5]\\d|\\d)";
   }
+  const std::regex& pattern = kPatterns[date_order * 4 + time_parts];
   std::smatch match;
-  if (!std::regex_match(value, match, std::regex(pattern))) return std::nullopt;
+  if (!std::regex_match(value, match, pattern)) return std::nullopt;
   auto group = [&](int i) { return std::stoi(match[i].str()); };
   const int year = group(order[0]), month = group(order[1]), day = group(order[2]);
   if (year < 1 || day > DaysIn(year, month)) return std::nullopt;

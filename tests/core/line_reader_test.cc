@@ -139,6 +139,22 @@ TEST(LineReaderTest, CompleteLinesBeforeAnOverlongOneComeFirst) {
   EXPECT_EQ(Drain(r), (Lines{"a", "b", "<too long>", "c"}));
 }
 
+TEST(LineReaderTest, DroppingCountsTheDiscardedBytesOfAnOverlongLine) {
+  LineReader r(10);
+  EXPECT_EQ(r.dropping(), 0u);
+  r.Feed(std::string(11, 'x'));  // the limit + 1: kept as the marker
+  EXPECT_EQ(r.dropping(), 0u);
+  r.Feed(std::string(5, 'x'));
+  EXPECT_EQ(r.dropping(), 5u);
+  r.Feed(std::string(1000, 'x'));
+  EXPECT_EQ(r.dropping(), 1005u);
+  r.Feed("xx\nok\n");
+  EXPECT_EQ(r.dropping(), 0u);
+  EXPECT_EQ(Drain(r), (Lines{"<too long>", "ok"}));
+  r.Feed(std::string(20, 'y'));  // a second overlong line counts from zero
+  EXPECT_EQ(r.dropping(), 9u);
+}
+
 TEST(LineReaderTest, MemoryStaysBoundedWithoutLineFeeds) {
   LineReader r(kMaxLine);
   int too_long = 0;

@@ -9,7 +9,7 @@ import textwrap
 import time
 import unittest
 
-from torque_e2e import Conn, DaemonTest, wait_for
+from torque_e2e import DaemonTest, wait_for
 
 # How long a negative check ("nothing more starts") watches.
 QUIET = 1.0
@@ -292,6 +292,48 @@ class ReloadTest(DaemonTest):
         count = len(ticks())
         time.sleep(2.5)
         self.assertEqual(len(ticks()), count, "the schedule still fires after its removal")
+
+    def test_sighup_and_sigterm_while_starting_wait_for_the_runtime(self):
+        # `systemctl reload` right after a start (Type=exec), logrotate: a SIGHUP that comes
+        # before torqued's handlers exist must not end it (the default action; systemd counts
+        # that as a clean exit and does not restart). torqued blocks the signals first thing,
+        # so they reach the runtime once it listens: a reload, or a clean stop.
+        d = self.daemon(HELLO, start=False)
+        for signo in (signal.SIGHUP, signal.SIGTERM):
+            for _ in range(20):  # until a signal lands while torqued starts
+                d.start(wait=False)
+                if signal_while_starting(d.proc, signo):
+                    break
+                d.stop()
+            else:
+                self.fail("never caught torqued starting with signal %d blocked" % signo)
+            if signo == signal.SIGHUP:
+                wait_for(d.ready, what="torqued to answer after a SIGHUP while starting")
+                wait_for(lambda: "SIGHUP received; reloading" in d.log_text(),
+                         what="the SIGHUP to reach the runtime")
+                self.assertEqual(d.cli("--wait", "hello", "x").returncode, 0)
+                self.assertEqual(d.stop(), 0)
+            else:
+                self.assertEqual(d.proc.wait(timeout=60), 0, d.log_text())
+
+
+def signal_while_starting(proc, signo):
+    """Sends signo to the starting torqued once it blocks it and before it handles it (its
+    main began; its handlers do not exist yet); False if that moment was missed."""
+    bit = 1 << (signo - 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open("/proc/%d/status" % proc.pid) as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            return False
+        if int(fields["SigCgt"], 16) & bit:
+            return False  # handled already: too late
+        if int(fields["SigBlk"], 16) & bit:
+            proc.send_signal(signo)
+            return True
+    return False
 
 
 if __name__ == "__main__":

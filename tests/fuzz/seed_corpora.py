@@ -42,6 +42,38 @@ FILES = {
                     "etc/rtorrent.d/torque.rc"],
 }
 DIRS = {"metafile": ["tests/jobs/data/metafile"]}
+# What the HTTP listener is sent: scrapers and browsers, and what it must refuse.
+HTTP_SEEDS = [
+    "GET /metrics HTTP/1.1\r\nHost: localhost:9100\r\nUser-Agent: Prometheus/2.45\r\n"
+    "Accept: text/plain;version=0.0.4\r\nAccept-Encoding: gzip\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\nConnection: close\r\n\r\n",
+    "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /metrics?name[]=torque_up HTTP/1.0\r\n\r\n",
+    "GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+    "GET http://localhost/metrics HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+    "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 9000 + "\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\n" + "X-Many: 1\r\n" * 700 + "\r\n",
+    "GET /metrics HTTP/1.1\nHost: x\n\n",
+    "GET /metrics HTTP/2.0\r\n\r\n",
+    "GET /metrics\r\n\r\n",
+    "GET /met rics HTTP/1.1\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\nHost: x",
+    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS ClientHello
+]
 
 LITERAL = re.compile(r'(?<![A-Za-z0-9_])"(?:[^"\\\n]|\\.)*"')
 RAW = re.compile(r'R"([^(]*)\((.*?)\)\1"', re.S)
@@ -71,6 +103,8 @@ def write(target, data):
 
 
 def main():
+    for request in HTTP_SEEDS:
+        write("http", request)
     for target in sorted(set(LITERALS) | set(FILES) | set(DIRS)):
         for rel in LITERALS.get(target, []):
             with open(os.path.join(ROOT, rel), encoding="utf-8", errors="surrogateescape") as f:

@@ -277,6 +277,19 @@ TEST(ExecHandlerTest, CancelAndStderrLogging) {
   EXPECT_EQ(sink->Lines(), (Words{"info t#42: warming up", "info t#42: ready"}));
 }
 
+TEST(ExecHandlerTest, StderrLoggedUpToALimitPerRunThenCounted) {
+  auto sink = std::make_shared<RecordingSink>();
+  auto h = Make(Type({{"command", "/bin/sh -c 'seq 1 250 >&2'"}}));
+  JobContext ctx = Context();
+  ctx.log = std::make_shared<spdlog::logger>("test", sink);
+  EXPECT_EQ(h->Run(ctx).kind, Kind::kSucceeded);
+  const Words lines = sink->Lines();
+  ASSERT_EQ(lines.size(), 101u);
+  EXPECT_EQ(lines.front(), "info t#42: 1");
+  EXPECT_EQ(lines[99], "info t#42: 100");
+  EXPECT_EQ(lines.back(), "info t#42: 150 more stderr lines not logged");
+}
+
 struct ConfigErrorCase {
   std::vector<std::pair<std::string, std::string>> settings;
   std::string message;

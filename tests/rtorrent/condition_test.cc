@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/rtorrent/regex.h"
 #include "tests/rtorrent/query_test_util.h"
 
 namespace torque::rtorrent {
@@ -164,8 +165,25 @@ TEST(ConditionParseTest, ErrorsSayWhatAndWhere) {
        "bad time '2d1w' for field 'leechtime' (expected a Unix time, a delta like "
        "1y2m3w4d5h6i7s, or a date Y-M-D, M/D/Y or D.M.Y with an optional time H:M[:S]) at "
        "column 11\n  leechtime>2d1w\n            ^"},
-      {"name=/(/", "bad regex '(' for field 'name' at column 7\n  name=/(/\n        ^"},
-      {"name~(", "bad regex '(' for field 'name' at column 6\n  name~(\n       ^"},
+      // PCRE2's reason, the caret where it points.
+      {"name=/(/",
+       "bad regex '(' for field 'name' (missing closing parenthesis) at column 8\n"
+       "  name=/(/\n         ^"},
+      {"name~(",
+       "bad regex '(' for field 'name' (missing closing parenthesis) at column 7\n"
+       "  name~(\n        ^"},
+      {"name~(a|b",
+       "bad regex '(a|b' for field 'name' (missing closing parenthesis) at column 10\n"
+       "  name~(a|b\n           ^"},
+      {"name~a)b",
+       "bad regex 'a)b' for field 'name' (unmatched closing parenthesis) at column 7\n"
+       "  name~a)b\n        ^"},
+      {"name~x{2,1}",
+       "bad regex 'x{2,1}' for field 'name' (numbers out of order in {} quantifier) at column "
+       "11\n  name~x{2,1}\n            ^"},
+      {"'name~\\u00e9'",
+       "bad regex '\\u00e9' for field 'name' (PCRE2 does not support \\F, \\L, \\l, \\N{name}, "
+       "\\U, or \\u) at column 9\n  'name~\\u00e9'\n          ^"},
       {"name={{x}}",
        "template value '{{x}}' for field 'name' is not supported at column 6\n  name={{x}}\n"
        "       ^"},
@@ -300,16 +318,106 @@ TEST(ConditionMatchTest, NonAsciiLettersFoldAsPythonLower) {
   });
 }
 
-TEST(ConditionMatchTest, RegexesSearchTheFirst4096Bytes) {
-  // std::regex recurses per character; a 100 KB value would overflow the stack.
+TEST(ConditionMatchTest, RegexesSearchTheWholeValue) {
   std::string huge(100000, 'a');
   huge[4000] = 'x';
   huge.back() = 'z';
   EXPECT_TRUE(Matches("name~.*x", MakeItem({{"d.name=", huge}})));
-  EXPECT_FALSE(Matches("name~.*z", MakeItem({{"d.name=", huge}})));
-  EXPECT_TRUE(Matches("name=*z", MakeItem({{"d.name=", huge}})));  // globs see everything
+  EXPECT_TRUE(Matches("name~z$", MakeItem({{"d.name=", huge}})));
+  // A group repeated for every character of a long value: within the limits.
+  EXPECT_TRUE(Matches("'name~^(a|x)+z$'", MakeItem({{"d.name=", huge.substr(90000)}})));
+  EXPECT_FALSE(Matches("name~y", MakeItem({{"d.name=", huge}})));
+  EXPECT_TRUE(Matches("name=*z", MakeItem({{"d.name=", huge}})));
   EXPECT_TRUE(
       Matches("traits==video,mkv", MakeItem({{"d.name=", huge}, {"d.custom=kind", "100%_mkv"}})));
+}
+
+TEST(ConditionMatchTest, RegexesReadLikePython) {
+  // What pyrocore users write for Python's re.search, on the lower-cased value.
+  ExpectMatches({
+      {"'name~^foo(?=.*1080p)'", {{"d.name=", "Foo.S01.1080p"}}, true},  // lookahead
+      {"'name~^foo(?!.*1080p)'", {{"d.name=", "Foo.S01.1080p"}}, false},
+      {"'name~(?<=s01)e02'", {{"d.name=", "Foo.S01E02"}}, true},  // lookbehind
+      {"'name~(?<!s01)e02'", {{"d.name=", "Foo.S01E02"}}, false},
+      {"'name~^f.*?o$'", {{"d.name=", "foo"}}, true},  // lazy
+      {"'name~(?i)FOO'", {{"d.name=", "foo"}}, true},
+      {"'name~(?P<x>ab)-(?P=x)'", {{"d.name=", "AB-ab"}}, true},  // named groups
+      {"'name~(ab)-\\1'", {{"d.name=", "ab-AB"}}, true},          // back reference
+      {"'name~\\bs\\d{2}e\\d{2}\\b'", {{"d.name=", "Show S01E02 720p"}}, true},
+      {"'name~[[:digit:]]{4}'", {{"d.name=", "Film (2024)"}}, true},
+      {"'name~(?x) 20 \\d\\d  # a year'", {{"d.name=", "Film 2024"}}, true},
+      {"'name~^\\w+$'", {{"d.name=", "Über"}}, true},          // \w is Unicode, as in Python 3
+      {"'name~^\\d+$'", {{"d.name=", "\u0661\u0662"}}, true},  // so is \d
+      {"'name~^.$'", {{"d.name=", "\u00fc"}}, true},           // '.' is one character
+      {"'name~a.b'", {{"d.name=", "a\nb"}}, false},            // not a newline (no DOTALL)
+      {"'name~^b'", {{"d.name=", "a\nb"}}, false},             // ^ is the start (no MULTILINE)
+      {"'name~a$'", {{"d.name=", "xa\n"}}, true},              // $ before a final newline
+      {"'name~\\x41'", {{"d.name=", "a"}}, true},
+      {"'name~a*+a'", {{"d.name=", "aaa"}}, false},     // possessive (Python 3.11)
+      {"'name~(?>a+)a'", {{"d.name=", "aaa"}}, false},  // atomic group
+  });
+}
+
+TEST(ConditionMatchTest, RegexesFoldNonAsciiLettersAsPythonLower) {
+  ExpectMatches({
+      {"name~[à-ÿ]ber", {{"d.name=", "ÜBER"}}, true},  // a range of letters, not bytes
+      {"name~^[^ü]", {{"d.name=", "Über"}}, false},
+      {"name~İstanbul", {{"d.name=", "İSTANBUL"}}, true},  // both "i" + U+0307
+      {"name~istanbul", {{"d.name=", "İstanbul"}}, false},
+      {"name~\\xff", {{"d.name=", "a\xff"}}, false},  // UTF-8: U+00FF, not the byte
+      {"name~\xff", {{"d.name=", "a\xff"}}, true},    // not UTF-8: bytes
+      {"name~b.r",
+       {{"d.name=",
+         "\xff\xfe"
+         "b\xc3r"}},
+       false},                                            // a bad byte is no character
+      {"name~ber", {{"d.name=", "\xffÜber\xc3"}}, true},  // the rest is searched
+  });
+}
+
+// Regexes whose backtracking grows exponentially with the value: (a+)+ on "aaaa…!".
+TEST(ConditionMatchTest, ARegexThatBacktracksTooMuchGivesUpAsNoMatch) {
+  static std::vector<std::string> notices;
+  SetRegexNoticeSink([](const std::string& message) { notices.push_back(message); });
+  const Item item = MakeItem({{"d.name=", std::string(64, 'a') + "!"}, {"d.priority=", 1}});
+  const Condition condition = Parse("'name~^(a+)+$' prio>0");
+  EXPECT_FALSE(condition.Match(item, kNow));
+  EXPECT_FALSE(condition.Match(item, kNow));
+  EXPECT_EQ(condition.Explain(item, kNow),
+            "name~^(a+)+$ (name=" + std::string(64, 'a') +
+                "!; the regex on name gave up, too much backtracking)");
+  ASSERT_EQ(notices.size(), 1u);  // once per regex, however often it gives up
+  EXPECT_EQ(notices[0],
+            "regex /^(a+)+$/ gave up on a value (match limit exceeded; too much backtracking) "
+            "and counts as not matching it; nested quantifiers like (a+)+ are the usual cause");
+  // A value it can decide quickly still matches.
+  EXPECT_TRUE(condition.Match(MakeItem({{"d.name=", "aaaa"}, {"d.priority=", 1}}), kNow));
+  // Negated, the term that gave up is "not matching", so its negation holds.
+  EXPECT_TRUE(Matches("'name=!/^(a+)+$/'", item));
+  // Other classics, each its own notice.
+  EXPECT_FALSE(Matches("'name~^(a|aa)*$'", MakeItem({{"d.name=", std::string(80, 'a') + "b"}})));
+  std::string words;
+  for (int i = 0; i < 30; ++i) words += "word ";
+  EXPECT_FALSE(Matches("'name~^(\\w+\\s?)*$'", MakeItem({{"d.name=", words + "!"}})));
+  EXPECT_EQ(notices.size(), 4u);  // with the negated one above
+  SetRegexNoticeSink(nullptr);
+}
+
+TEST(ConditionMatchTest, FuzzFindingRegexBacktrackingFinishes) {
+  // tests/fuzz/corpus/condition/finding-regex-backtracking: std::regex took seconds on it.
+  const std::string input(
+      "name~.*+fffff#\x13[\x00\xfdt\x03pccff_fffffff#\x13[\x00\xfdt\x03pcc]ffffffff\\na"
+      "me=/y\x00\x00\x00\x00\x00\x00\x00\\\\\\s_ghost\\\\\\\\\\X\\fffffff\x03\x03\x03"
+      "\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+      "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+      "\xff\xff\xff\xff\xff\xff\xff\xff\\\\\\s_ghost\\\\\\\\\\X\\fffffff\x03\x03\x03"
+      "\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x03\x03\x03\x03\x03z",
+      188);
+  auto condition = ParseCondition(input);
+  ASSERT_TRUE(condition.ok()) << condition.status().message();
+  const Item item = MakeItem({{"d.name=", "Über Motörhead [2024] S01E02.mkv"}});
+  EXPECT_FALSE(condition->Match(item, kNow));
+  EXPECT_NE(condition->Explain(item, kNow), "");
 }
 
 TEST(ConditionMatchTest, Numbers) {

@@ -109,8 +109,9 @@ TEST_F(DispatcherTest, RunsSeeTheirTypeStateAndStoreItWithTheOutcome) {
     auto state = ctx.state->Load();
     if (!state.ok()) return jobs::RunResult::Failed(state.status().message());
     const int runs = std::stoi(state->at("runs"));
-    jobs::RunResult r = ctx.args == "fail" ? jobs::RunResult::Failed("asked to")
-                                           : jobs::RunResult::Succeeded("run " + std::to_string(runs));
+    jobs::RunResult r = ctx.args == "fail"
+                            ? jobs::RunResult::Failed("asked to")
+                            : jobs::RunResult::Succeeded("run " + std::to_string(runs));
     r.handler_state["runs"] = std::to_string(runs + 1);
     return r;
   });
@@ -167,14 +168,16 @@ TEST_F(DispatcherTest, RetriesWithBackoffUntilSuccess) {
   JobId id = Submit("x", 0, 0, /*max_attempts=*/3);
   // First failure: back in the queue, due 1000 ms later (attempt 1 backoff).
   const TimeMs t0 = clock_.Now();
-  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 1; }));
+  ASSERT_TRUE(
+      WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 1; }));
   auto job = store_->Get(id);
   EXPECT_EQ(job->run_at, t0 + 1000);
   EXPECT_EQ(job->error, "boom 1");
   clock_.Advance(1000);
   dispatcher_->Wake();
   // Second failure: due 2000 ms later.
-  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 2; }));
+  ASSERT_TRUE(
+      WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 2; }));
   EXPECT_EQ(store_->Get(id)->run_at, t0 + 1000 + 2000);
   clock_.Advance(1999);
   dispatcher_->Wake();
@@ -185,6 +188,32 @@ TEST_F(DispatcherTest, RetriesWithBackoffUntilSuccess) {
   ASSERT_TRUE(final_job);
   EXPECT_EQ(final_job->state, JobState::kDone);
   EXPECT_EQ(final_job->attempts, 3);
+}
+
+// A retry's delay is time to wait: the wall clock jumping back an hour moves a pending
+// retry back with it. A job submitted for a later time keeps that time.
+TEST_F(DispatcherTest, AClockJumpBackMovesPendingRetriesWithIt) {
+  std::atomic<int> calls{0};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    if (ctx.args == "flaky" && ++calls < 2) return jobs::RunResult::Failed("boom");
+    return jobs::RunResult::Succeeded("ok");
+  });
+  Start(handler);
+  const TimeMs t0 = clock_.Now();
+  JobId later = Submit("later", 0, 60'000);
+  JobId id = Submit("flaky", 0, 0, /*max_attempts=*/2);
+  ASSERT_TRUE(
+      WaitStored(id, [](const Job& j) { return j.state == JobState::kQueued && j.attempts == 1; }));
+  clock_.Advance(-3'600'000);
+  dispatcher_->Wake();
+  ASSERT_TRUE(WaitStored(id, [&](const Job& j) { return j.run_at == t0 - 3'600'000 + 1000; }));
+  EXPECT_EQ(store_->Get(later)->run_at, t0 + 60'000);
+  clock_.Advance(1000);
+  dispatcher_->Wake();
+  auto done = WaitFinal(id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, JobState::kDone);
+  EXPECT_EQ(store_->Get(later)->state, JobState::kQueued);
 }
 
 TEST_F(DispatcherTest, ReportsEveryAttemptWithItsRunTimeAndOutcome) {
@@ -218,7 +247,8 @@ TEST_F(DispatcherTest, FailsWhenAttemptsAreExhausted) {
       [](jobs::JobContext&) { return jobs::RunResult::Failed("always"); });
   Start(handler);
   JobId id = Submit("x", 0, 0, /*max_attempts=*/2);
-  ASSERT_TRUE(WaitStored(id, [](const Job& j) { return j.attempts == 1 && j.state == JobState::kQueued; }));
+  ASSERT_TRUE(
+      WaitStored(id, [](const Job& j) { return j.attempts == 1 && j.state == JobState::kQueued; }));
   clock_.Advance(1000);
   dispatcher_->Wake();
   auto job = WaitFinal(id);

@@ -22,7 +22,7 @@ class FailingStore : public server::Store {
     kInsert,
     kClaim,
     kFinish,
-    kRequeue,
+    kRequeue,  // Requeue and ShiftRetries
     kCancel,
     kRetry,
     kSetPaused,
@@ -83,6 +83,10 @@ class FailingStore : public server::Store {
   Status Requeue(JobId id, TimeMs now, bool count_interruption) override {
     if (auto st = Check(Kind::kRequeue)) return *st;
     return inner_.Requeue(id, now, count_interruption);
+  }
+  Result<int64_t> ShiftRetries(TimeMs now, DurationMs back) override {
+    if (auto st = Check(Kind::kRequeue)) return *st;
+    return inner_.ShiftRetries(now, back);
   }
   Result<Job> Get(JobId id) override {
     if (auto st = Check(Kind::kRead)) return *st;

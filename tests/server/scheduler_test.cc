@@ -240,6 +240,48 @@ TEST_F(SchedulerTest, MissedFiresBeyondGraceAreSkippedAndRecorded) {
   EXPECT_EQ(Jobs().size(), 2u);
 }
 
+TEST_F(SchedulerTest, AClockJumpingForwardFiresOnce) {
+  Start();
+  Tick(2000);
+  Consume();
+  Tick(3'600'000);  // an hour of fire times passed in an instant
+  EXPECT_EQ(fired().size(), 2u);
+  EXPECT_EQ(Jobs().size(), 2u);
+  EXPECT_EQ(LastFire(), kStart + 3'602'000);
+  EXPECT_EQ(scheduler_->NextFire("tick"), kStart + 3'604'000);
+}
+
+TEST_F(SchedulerTest, AClockJumpingBackWithinAnIntervalRepeatsNoFire) {
+  Start();
+  Tick(2000);
+  Consume();
+  ASSERT_EQ(fired().size(), 1u);
+  Tick(-1500);  // kStart + 0.5 s, behind the fire at +2 s
+  EXPECT_EQ(scheduler_->NextFire("tick"), kStart + 4000);
+  Tick(1500);  // +2 s again: already fired
+  EXPECT_EQ(fired().size(), 1u);
+  Tick(2000);
+  EXPECT_EQ(fired().size(), 2u);
+  EXPECT_EQ(LastFire(), kStart + 4000);
+}
+
+TEST_F(SchedulerTest, AClockJumpingFarBackContinuesFromTheNewTime) {
+  Start();
+  Tick(2000);
+  Consume();
+  Tick(-3'600'000);  // an hour back: waiting for +4 s would stall the schedule an hour
+  const TimeMs back = kStart + 2000 - 3'600'000;
+  EXPECT_EQ(scheduler_->NextFire("tick"), back + 2000);
+  Tick(2000);
+  EXPECT_EQ(fired().size(), 2u);
+  EXPECT_EQ(LastFire(), back + 2000);
+  // Started while the clock is an hour behind the stored fire: no stall either.
+  scheduler_.reset();
+  clock_.Advance(-3'600'000);
+  Start();
+  EXPECT_EQ(scheduler_->NextFire("tick"), back + 4000 - 3'600'000);
+}
+
 TEST_F(SchedulerTest, StoreErrorsAreRetried) {
   FailingStore failing(*store_);
   failing.Fail(FailingStore::Kind::kFire, Status::IoError("disk full"), 1);
