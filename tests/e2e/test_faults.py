@@ -327,16 +327,21 @@ class ClockJumpTest(FakedClock, DaemonTest):
         self.assertEqual(j["state"], "failed")
         self.assertIn("timed out after 3s", j["error"])
 
-    def test_a_retry_is_neither_lost_nor_repeated_when_the_clock_jumps(self):
-        d = self.start_faked("""
+    def start_flaky(self, succeeds_on_run):
+        """A daemon with a job that fails until its run number `succeeds_on_run`, each run
+        appending a line to a file; returns the daemon, a connection, the job id, the file."""
+        d = self.start_faked(f"""
             [job flaky]
-            command = sh -c 'echo run >> {args}; [ $(wc -l < {args}) -ge 3 ]'
+            command = sh -c 'echo run >> {{args}}; [ $(wc -l < {{args}}) -ge {succeeds_on_run} ]'
             retries = 5
             retry_delay = 1s
             """)
         c = d.conn()
         runs = os.path.join(self.tmp, "runs")
-        j = submit(c, f"flaky {runs}")
+        return d, c, submit(c, f"flaky {runs}"), runs
+
+    def test_a_retry_is_neither_lost_nor_repeated_when_the_clock_jumps(self):
+        d, c, j, runs = self.start_flaky(3)
         wait_for(lambda: job(c, j)["attempts"] >= 1, what="the first attempt")
         # Forward: the pending retry runs at once, once.
         self.set_offset(self.offset + 3600)
@@ -348,15 +353,7 @@ class ClockJumpTest(FakedClock, DaemonTest):
     def test_a_retry_is_not_held_up_by_a_jump_back(self):
         """A pending retry's delay is time to wait: a jump back of an hour moves it back
         with the clock (the dispatcher notices the jump, Store::ShiftRetries)."""
-        d = self.start_faked("""
-            [job flaky]
-            command = sh -c 'echo run >> {args}; [ $(wc -l < {args}) -ge 2 ]'
-            retries = 5
-            retry_delay = 1s
-            """)
-        c = d.conn()
-        runs = os.path.join(self.tmp, "runs")
-        j = submit(c, f"flaky {runs}")
+        _, c, j, _ = self.start_flaky(2)
         wait_for(lambda: job(c, j)["attempts"] >= 1 and job(c, j)["state"] == "queued",
                  what="the first attempt to fail")
         self.set_offset(self.offset - 3600)
