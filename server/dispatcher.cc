@@ -36,13 +36,17 @@ struct Dispatcher::TypeQueue {
   std::unique_ptr<TypeState> state;  // the type's handler state, for its runs
   int running = 0;
   int lent = 0;
+  int reserved = 0;  // workers waiting for jobs stored as started (BeginInsert)
+  int inflight = 0;  // ready submissions on their way to the store, not started
   bool paused = false;
   bool retired = false;           // removed by a reload: claims nothing more
   bool ready = true;              // the store may hold ready jobs
   uint64_t notified = 0;          // bumped by Notify, so a short claim cannot hide a newer job
   std::optional<TimeMs> next_at;  // earliest known delayed job
 
-  int free_slots() const { return config->concurrent + lent - running; }
+  int free_slots() const { return config->concurrent + lent - running - reserved; }
+  // Nothing of it is left: a removed type's queue can go.
+  bool idle() const { return running == 0 && reserved == 0 && inflight == 0; }
 };
 
 namespace {
@@ -123,6 +127,10 @@ void Dispatcher::Start() { thread_ = std::thread(&Dispatcher::Loop, this); }
 
 void Dispatcher::Notify(const std::string& type, TimeMs run_at) {
   std::lock_guard lock(mu_);
+  NotifyLocked(type, run_at);
+}
+
+void Dispatcher::NotifyLocked(const std::string& type, TimeMs run_at) {
   auto it = types_.find(type);
   if (it == types_.end()) return;
   TypeQueue& q = *it->second;
@@ -139,6 +147,50 @@ void Dispatcher::Notify(const std::string& type, TimeMs run_at) {
   if (dirty_) return;  // the loop has not seen the last wake-up yet
   dirty_ = true;
   cv_.notify_one();
+}
+
+Dispatcher::InsertTicket Dispatcher::BeginInsert(const std::string& type, TimeMs run_at) {
+  InsertTicket ticket;
+  ticket.run_at_ = run_at;
+  std::lock_guard lock(mu_);
+  auto it = types_.find(type);
+  const TimeMs now = clock_.Now();
+  if (it == types_.end() || run_at > now) return ticket;
+  TypeQueue& q = *it->second;
+  ticket.queue_ = &q;
+  const bool waiting = q.ready || q.inflight > 0 || (q.next_at && *q.next_at <= now);
+  if (!stopping_ && !q.paused && !waiting && q.free_slots() > 0) {
+    ++q.reserved;
+    ++reserved_;
+    ticket.start_ = true;
+  } else {
+    ++q.inflight;
+    ticket.counted_ = true;
+  }
+  return ticket;
+}
+
+void Dispatcher::EndInsert(const InsertTicket& ticket, const Job* stored) {
+  std::lock_guard lock(mu_);
+  TypeQueue* q = ticket.queue_;
+  if (ticket.start_) {
+    --q->reserved;
+    --reserved_;
+    if (stored) {
+      // A removed type's queue still runs it, as its other running jobs; after a stop
+      // timed out it goes back to the queue at once (RunJob).
+      auto run = Track(*q, *stored);
+      if (shutting_down_) run->cancel.Raise();
+      q->pool->Post([this, q, run] { RunJob(q, run); });
+    }
+    // The slot is free again (nothing was stored), and Stop may wait for this.
+    dirty_ = true;
+    cv_.notify_one();
+    idle_cv_.notify_all();
+    return;
+  }
+  if (ticket.counted_) --q->inflight;
+  if (stored) NotifyLocked(stored->type, ticket.run_at_);
 }
 
 void Dispatcher::Wake() {
@@ -273,17 +325,27 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
     }
   }
   for (Job& job : *claimed) {
-    auto run = std::make_shared<Running>();
-    run->job = std::move(job);
-    run->queue = &q;
-    run->config = q.config;
-    run->handler = q.handler;
-    run->log = q.log;
-    run->state = q.state.get();
-    running_[run->job.id] = run;
-    ++q.running;
+    auto run = Track(q, std::move(job));
     q.pool->Post([this, qp = &q, run] { RunJob(qp, run); });
   }
+}
+
+std::shared_ptr<Dispatcher::Running> Dispatcher::Track(TypeQueue& q, Job job) {
+  auto run = std::make_shared<Running>();
+  run->job = std::move(job);
+  run->queue = &q;
+  run->config = q.config;
+  run->handler = q.handler;
+  run->log = q.log;
+  run->state = q.state.get();
+  running_[run->job.id] = run;
+  ++q.running;
+  return run;
+}
+
+bool Dispatcher::MayPull(const TypeQueue& q) const {
+  // free_slots() still counts the ending job: >= 0 means its slot stays with the type.
+  return !stopping_ && !q.retired && !q.paused && q.ready && q.free_slots() >= 0;
 }
 
 Outcome Dispatcher::Decide(const JobTypeConfig& config, const Job& job, const jobs::RunResult& result,
@@ -316,6 +378,11 @@ Outcome Dispatcher::Decide(const JobTypeConfig& config, const Job& job, const jo
 }
 
 void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
+  while (run) run = RunOne(q, std::move(run));
+}
+
+std::shared_ptr<Dispatcher::Running> Dispatcher::RunOne(TypeQueue* q,
+                                                        std::shared_ptr<Running> run) {
   const Job& job = run->job;
   jobs::JobContext ctx;
   ctx.id = job.id;
@@ -353,6 +420,7 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
   }
   std::optional<Job> final_job;
   std::string_view outcome = "interrupted";
+  std::vector<Job> pulled;  // the next job, claimed with this one's outcome
   if (requeue) {
     if (Status s = store_.Requeue(job.id, now, false); !s.ok()) {
       log_->error("job {}: cannot requeue at shutdown: {}", job.id, s.message());
@@ -372,7 +440,19 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
     after.finished_at = IsFinal(out.state) ? now : 0;
     after.cancel_requested = run->user_cancel;
     if (options_.make_notices) out.notices = options_.make_notices(*run->config, after, now);
-    Status stored = store_.Finish(job.id, out);
+    // A worker of a type with more ready jobs takes the next one in the same write: no
+    // claim of its own, no round through the dispatcher's thread.
+    int pull = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (MayPull(*q)) pull = 1;
+    }
+    Status stored;
+    if (auto next = store_.FinishAndClaim(job.id, out, job.type, pull, now); next.ok()) {
+      pulled = std::move(*next);
+    } else {
+      stored = next.status();
+    }
     if (stored.ok() && !out.notices.empty() && options_.on_notices) options_.on_notices();
     if (Status s = stored; !s.ok()) {
       // The row stays 'running'; startup recovery will run it again.
@@ -390,16 +470,24 @@ void Dispatcher::RunJob(TypeQueue* q, std::shared_ptr<Running> run) {
     }
   }
   if (options_.on_attempt) options_.on_attempt(job.type, now - job.started_at, outcome);
+  std::shared_ptr<Running> next;
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
     --q->running;
     q->lent -= run->lent;
-    dirty_ = true;
-    cv_.notify_one();
+    if (!pulled.empty()) {
+      next = Track(*q, std::move(pulled.front()));
+    } else {
+      // The slot is free (or the type's queue ran dry: the loop finds out when its
+      // delayed jobs are due).
+      dirty_ = true;
+      cv_.notify_one();
+    }
     idle_cv_.notify_all();
   }
   if (final_job && options_.on_final) options_.on_final(*final_job);
+  return next;
 }
 
 void Dispatcher::Stop(DurationMs grace) {
@@ -410,15 +498,19 @@ void Dispatcher::Stop(DurationMs grace) {
   }
   if (thread_.joinable()) thread_.join();
   std::unique_lock lock(mu_);
-  if (!running_.empty()) {
-    log_->info("waiting up to {} for {} running job(s)", FormatDuration(grace), running_.size());
-    idle_cv_.wait_for(lock, std::chrono::milliseconds(grace), [this] { return running_.empty(); });
+  // Jobs being stored as started (EndInsert) count as running.
+  auto idle = [this] { return running_.empty() && reserved_ == 0; };
+  if (!idle()) {
+    log_->info("waiting up to {} for {} running job(s)", FormatDuration(grace),
+               running_.size() + static_cast<size_t>(reserved_));
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(grace), idle);
   }
-  if (!running_.empty()) {
-    log_->warn("stopping {} job(s) still running; they go back to the queue", running_.size());
+  if (!idle()) {
+    log_->warn("stopping {} job(s) still running; they go back to the queue",
+               running_.size() + static_cast<size_t>(reserved_));
     shutting_down_ = true;
     for (auto& [id, run] : running_) run->cancel.Raise();
-    idle_cv_.wait(lock, [this] { return running_.empty(); });
+    idle_cv_.wait(lock, idle);
   }
   auto types = std::move(types_);
   auto retired = std::move(retired_);
@@ -430,7 +522,7 @@ void Dispatcher::Stop(DurationMs grace) {
 void Dispatcher::ReapRetired(std::unique_lock<std::mutex>& lock) {
   std::vector<std::unique_ptr<TypeQueue>> done;
   for (auto it = retired_.begin(); it != retired_.end();) {
-    if ((*it)->running == 0) {
+    if ((*it)->idle()) {
       done.push_back(std::move(*it));
       it = retired_.erase(it);
     } else {

@@ -56,6 +56,8 @@ struct TypeRuntime {
 
 // Thread-safe. One internal thread claims; handlers run on per-type WorkerPools.
 class Dispatcher {
+  struct TypeQueue;
+
  public:
   using Handlers = std::map<std::string, std::shared_ptr<jobs::Handler>>;
 
@@ -72,6 +74,29 @@ class Dispatcher {
 
   // Jobs of `type` were committed; ready at `run_at`.
   void Notify(const std::string& type, TimeMs run_at);
+
+  // A submission on its way to the store (see BeginInsert).
+  class InsertTicket {
+   public:
+    // The job may be stored running (NewJob::start): a worker waits for it.
+    bool start() const { return start_; }
+
+   private:
+    friend class Dispatcher;
+    TypeQueue* queue_ = nullptr;  // null: not a type of this dispatcher
+    TimeMs run_at_ = 0;
+    bool start_ = false;
+    bool counted_ = false;  // in the queue's in-flight submissions
+  };
+  // Before a submission of `type` ready at `run_at` goes to the store. The ticket says
+  // start when a worker of the type is free and no ready job of the type waits in the
+  // store or on its way there, so the new job overtakes none: then the store saves it
+  // running and EndInsert hands it to that worker, without a claim.
+  InsertTicket BeginInsert(const std::string& type, TimeMs run_at);
+  // After the store answered a BeginInsert's submission: `stored` is the new job (null when
+  // nothing new was stored: a failure, or a coalesced submission). A started job runs;
+  // another is announced as by Notify.
+  void EndInsert(const InsertTicket& ticket, const Job* stored);
   // Re-examines every type (after a fake clock moved, or a timer fired).
   void Wake();
 
@@ -96,14 +121,22 @@ class Dispatcher {
 
  private:
   struct Running;
-  struct TypeQueue;
 
   void Loop();
+  void NotifyLocked(const std::string& type, TimeMs run_at);  // Notify, mu_ held
+  // Whether a worker of `q` ending a job may take the next one itself.
+  bool MayPull(const TypeQueue& q) const;
+  // Hands a claimed or started job to a worker of `q`.
+  std::shared_ptr<Running> Track(TypeQueue& q, Job job);
   void ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock);
   // The wall clock went back by `back`: pending retries keep their delay (Store::
   // ShiftRetries). May unlock `lock` meanwhile.
   void RetimeRetries(TimeMs now, DurationMs back, std::unique_lock<std::mutex>& lock);
+  // Runs `run`, then the jobs this worker takes after it (RunOne).
   void RunJob(TypeQueue* q, std::shared_ptr<Running> run);
+  // Runs one job and stores its outcome; returns the next job of the type this worker
+  // claimed in the same write, if any.
+  std::shared_ptr<Running> RunOne(TypeQueue* q, std::shared_ptr<Running> run);
   Outcome Decide(const JobTypeConfig& config, const Job& job, const jobs::RunResult& result,
                  TimeMs now);
   // Destroys removed types whose last job ended; may unlock `lock` meanwhile.
@@ -120,6 +153,7 @@ class Dispatcher {
   std::map<std::string, std::unique_ptr<TypeQueue>> types_;
   std::vector<std::unique_ptr<TypeQueue>> retired_;  // removed types with running jobs
   std::map<JobId, std::shared_ptr<Running>> running_;
+  int reserved_ = 0;                    // workers waiting for started jobs (all types)
   bool dirty_ = false;                  // some type may have claimable work
   bool stopping_ = false;
   bool shutting_down_ = false;          // cancels mean requeue, not cancelled

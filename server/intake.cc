@@ -65,22 +65,28 @@ void Intake::Take(const std::string& word, std::string args, const protocol::Sub
   // For the log: "hello world" (the command as the type saw it).
   std::string what = args.empty() ? type->name : type->name + " " + args;
   NewJob job = MakeJob(*type, std::move(args), options, clock_.Now());
-  const TimeMs run_at = job.run_at;
+  // A free worker and nothing ready before it: the job is stored running and starts
+  // as soon as it is committed.
+  const Dispatcher::InsertTicket ticket = dispatcher_.BeginInsert(job.type, job.run_at);
+  job.start = ticket.start();
   std::vector<NewJob> batch;
-  batch.push_back(std::move(job));
-  store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), type_name = type->name,
-                                        what = std::move(what), source, run_at](auto result) {
+  batch.push_back(job);
+  store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), job = std::move(job),
+                                        what = std::move(what), source, ticket](auto result) {
     if (!result.ok()) {
+      dispatcher_.EndInsert(ticket, nullptr);
       log_->error("job '{}' from {} NOT accepted: {}", what, source, result.status().message());
       return reply(StoreRefusal(result.status()));
     }
     const InsertResult& r = result->front();
     if (r.existing) {
+      dispatcher_.EndInsert(ticket, nullptr);
       log_->info("job '{}' from {} coalesced with job {}", what, source, r.id);
     } else {
       ++accepted_;
       log_->info("job {} accepted: {} ({})", r.id, what, source);
-      dispatcher_.Notify(type_name, run_at);
+      const Job stored = StoredJob(job, r.id);
+      dispatcher_.EndInsert(ticket, &stored);
     }
     reply(r);
   });

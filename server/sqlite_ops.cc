@@ -110,6 +110,10 @@ SqliteStore::Writer::Writer(SQLite::Database d)
       insert(db,
              "INSERT INTO jobs (type, args, priority, run_at, max_attempts, timeout_ms, "
              "unique_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      insert_started(db,
+                     "INSERT INTO jobs (type, args, priority, run_at, max_attempts, timeout_ms, "
+                     "unique_key, created_at, state, attempts, started_at) VALUES (?1, ?2, ?3, "
+                     "?4, ?5, ?6, ?7, ?8, 'running', 1, ?8)"),
       // INDEXED BY: without ANALYZE statistics SQLite would pick jobs_next_run for the
       // run_at range and sort every ready job of the type.
       claim(db,
@@ -193,8 +197,8 @@ Status SqliteStore::Writer::Insert(const std::vector<NewJob>& jobs,
         continue;
       }
     }
-    Use q(insert, j.type, j.args, j.priority, j.run_at, j.max_attempts, j.timeout,
-          NullIfEmpty{j.unique_key}, j.created_at);
+    Use q(j.start ? insert_started : insert, j.type, j.args, j.priority, j.run_at,
+          j.max_attempts, j.timeout, NullIfEmpty{j.unique_key}, j.created_at);
     q->exec();
     out->push_back({db.getLastInsertRowid(), false});
   }

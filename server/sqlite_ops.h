@@ -61,6 +61,7 @@ struct SqliteStore::Writer {
   SQLite::Statement get;
   SQLite::Statement find_unique;
   SQLite::Statement insert;
+  SQLite::Statement insert_started;
   SQLite::Statement claim;
   SQLite::Statement finish;
   SQLite::Statement finish_retry;

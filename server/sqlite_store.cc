@@ -343,6 +343,19 @@ Status SqliteStore::Finish(JobId id, const Outcome& outcome) {
   return WriteAndWait(false, savepoint, [&](Writer& w) { return w.Finish(id, outcome); });
 }
 
+Result<std::vector<Job>> SqliteStore::FinishAndClaim(JobId id, const Outcome& outcome,
+                                                     const std::string& type, int n,
+                                                     TimeMs now) {
+  std::vector<Job> jobs;
+  Status st = WriteAndWait(false, true, [&](Writer& w) {
+    Status finished = w.Finish(id, outcome);
+    if (!finished.ok() || n <= 0) return finished;
+    return w.Claim(type, n, now, &jobs);
+  });
+  if (!st.ok()) return st;
+  return jobs;
+}
+
 Status SqliteStore::Requeue(JobId id, TimeMs now, bool count_interruption) {
   return WriteAndWait(false, false,
                       [&](Writer& w) { return w.Requeue(id, now, count_interruption); });

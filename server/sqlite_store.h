@@ -60,6 +60,8 @@ class SqliteStore : public Store {
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;
+  Result<std::vector<Job>> FinishAndClaim(JobId id, const Outcome& outcome,
+                                          const std::string& type, int n, TimeMs now) override;
   Status Requeue(JobId id, TimeMs now, bool count_interruption) override;
   Result<int64_t> ShiftRetries(TimeMs now, DurationMs back) override;
   Result<Job> Get(JobId id) override;

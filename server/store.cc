@@ -15,4 +15,29 @@ Result<std::vector<InsertResult>> Store::Insert(std::vector<NewJob> jobs) {
   return result.get();
 }
 
+Job StoredJob(const NewJob& job, JobId id) {
+  Job out;
+  out.id = id;
+  out.type = job.type;
+  out.args = job.args;
+  out.priority = job.priority;
+  out.run_at = job.run_at;
+  out.max_attempts = job.max_attempts;
+  out.timeout = job.timeout;
+  out.unique_key = job.unique_key;
+  out.created_at = job.created_at;
+  if (job.start) {
+    out.state = JobState::kRunning;
+    out.attempts = 1;
+    out.started_at = job.created_at;
+  }
+  return out;
+}
+
+Result<std::vector<Job>> Store::FinishAndClaim(JobId id, const Outcome& outcome,
+                                               const std::string& type, int n, TimeMs now) {
+  if (Status s = Finish(id, outcome); !s.ok()) return s;
+  return Claim(type, n, now);
+}
+
 }  // namespace torque::server

@@ -24,7 +24,13 @@ struct NewJob {
   DurationMs timeout = 0;
   std::string unique_key;  // non-empty: coalesce with a queued/running job of the same type+key
   TimeMs created_at = 0;
+  // Stored running, its first attempt started at created_at: a worker was reserved for it
+  // (Dispatcher::BeginInsert), so it needs no claim.
+  bool start = false;
 };
+
+// The row `job` became when stored under `id`.
+Job StoredJob(const NewJob& job, JobId id);
 
 // The id a submission got; `existing` when it coalesced with an earlier job.
 struct InsertResult {
@@ -125,6 +131,10 @@ class Store {
   virtual Result<std::optional<TimeMs>> NextRunAt(const std::string& type) = 0;
   // Records the end of a running attempt. kFailedPrecondition if the job is not running.
   virtual Status Finish(JobId id, const Outcome& outcome) = 0;
+  // Finish, then Claim(type, n, now), in one write: how a worker that ended a job takes
+  // the next one. On failure neither happened. This default makes two calls.
+  virtual Result<std::vector<Job>> FinishAndClaim(JobId id, const Outcome& outcome,
+                                                  const std::string& type, int n, TimeMs now);
   // The wall clock went back by `back`: queued jobs waiting for a retry (attempts > 0,
   // run_at after `now`) get run_at - back, but not before `now`, so that a retry's delay
   // means time waited, not a wall-clock moment. Jobs submitted with a delay or a start

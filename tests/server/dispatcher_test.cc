@@ -63,6 +63,54 @@ class DispatcherTest : public ::testing::Test {
     return r.ok() ? r->front().id : 0;
   }
 
+  // Submits as the intake does: a ticket first; `started` tells whether the job was stored
+  // running for a worker waiting for it.
+  JobId SubmitTicketed(std::string args, bool* started = nullptr, int priority = 0) {
+    NewJob job;
+    job.type = "t";
+    job.args = std::move(args);
+    job.priority = priority;
+    job.run_at = job.created_at = clock_.Now();
+    const Dispatcher::InsertTicket ticket = dispatcher_->BeginInsert("t", job.run_at);
+    job.start = ticket.start();
+    if (started) *started = job.start;
+    auto r = store_->Insert({job});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) {
+      dispatcher_->EndInsert(ticket, nullptr);
+      return 0;
+    }
+    const Job stored = StoredJob(job, r->front().id);
+    dispatcher_->EndInsert(ticket, &stored);
+    return stored.id;
+  }
+
+  // Waits (up to 10 s) until a submission of `t` would start at once: a worker is free and
+  // the dispatcher found no ready job left in the store.
+  bool WaitStartsAtOnce() {
+    for (int i = 0; i < 1000; ++i) {
+      const Dispatcher::InsertTicket ticket = dispatcher_->BeginInsert("t", clock_.Now());
+      dispatcher_->EndInsert(ticket, nullptr);
+      if (ticket.start()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // Starts `t` (concurrent = 1) with a handler that blocks jobs "busy" until `gate` and
+  // succeeds the others, and keeps its worker busy with one: *busy.
+  std::shared_ptr<ScriptedHandler> StartBusy(std::atomic<bool>& gate, JobId* busy) {
+    auto handler = std::make_shared<ScriptedHandler>([&gate](jobs::JobContext& ctx) {
+      if (ctx.args == "busy") return testing::BlockUntilCancelled(ctx, gate);
+      return jobs::RunResult::Succeeded(ctx.args);
+    });
+    Start(handler);
+    EXPECT_TRUE(WaitStartsAtOnce());
+    *busy = SubmitTicketed("busy");
+    EXPECT_TRUE(handler->WaitStarted(1));
+    return handler;
+  }
+
   // Waits (up to 10 s) for job `id` to reach a final state.
   std::optional<Job> WaitFinal(JobId id) {
     std::unique_lock lock(mu_);
@@ -521,6 +569,142 @@ TEST_F(DispatcherTest, OutcomeAndItsNoticesAreStoredTogether) {
   EXPECT_EQ(due[0].job_id, id);
   EXPECT_EQ(due[0].subject, "boom");
   EXPECT_EQ(woken.load(), 1);
+}
+
+// Submissions to an idle type start without a claim; a worker ending a job takes the next
+// one with its outcome. Neither may change the order jobs run in.
+TEST_F(DispatcherTest, ASubmissionToAnIdleTypeIsStoredRunningAndNeedsNoClaim) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>(
+      [&](jobs::JobContext& ctx) { return testing::BlockUntilCancelled(ctx, gate); });
+  Start(handler);
+  ASSERT_TRUE(WaitStartsAtOnce());
+  const int64_t ops = store_->stats().ops;
+  bool started = false;
+  JobId id = SubmitTicketed("x", &started);
+  EXPECT_TRUE(started);
+  ASSERT_TRUE(handler->WaitStarted(1));
+  Job stored = store_->Get(id).value();
+  EXPECT_EQ(stored.state, JobState::kRunning);
+  EXPECT_EQ(stored.attempts, 1);
+  EXPECT_EQ(stored.started_at, clock_.Now());
+  EXPECT_EQ(dispatcher_->Runtime("t").running, 1);
+  // The worker is taken: the next submission waits in the queue.
+  JobId second = SubmitTicketed("y", &started);
+  EXPECT_FALSE(started);
+  EXPECT_EQ(store_->Get(second)->state, JobState::kQueued);
+  gate = true;
+  ASSERT_TRUE(WaitFinal(id));
+  ASSERT_TRUE(WaitFinal(second));
+  EXPECT_EQ(handler->order(), (std::vector<JobId>{id, second}));
+  // The first job: its insert and its end; no claim of its own.
+  EXPECT_EQ(store_->Get(id)->state, JobState::kDone);
+  ASSERT_TRUE(WaitStartsAtOnce());
+  // insert, insert, finish + claim of the second, finish (+ claim finding nothing), and
+  // at most one claim by the loop finding the queue empty.
+  EXPECT_LE(store_->stats().ops - ops, 5);
+}
+
+TEST_F(DispatcherTest, ASubmissionNeverOvertakesOneOnItsWayToTheStore) {
+  std::atomic<bool> gate{false};
+  JobId busy = 0;
+  auto handler = StartBusy(gate, &busy);
+  // A submission while the worker is busy is queued, and not yet stored...
+  NewJob a;
+  a.type = "t";
+  a.args = "a";
+  a.run_at = a.created_at = clock_.Now();
+  const Dispatcher::InsertTicket ticket_a = dispatcher_->BeginInsert("t", a.run_at);
+  EXPECT_FALSE(ticket_a.start());
+  gate = true;
+  ASSERT_TRUE(WaitFinal(busy));
+  // ...so a later one may not start at once, though the worker is free now: it goes
+  // through the queue, claimed in order with whatever was stored before it.
+  bool started = true;
+  JobId b = SubmitTicketed("b", &started);
+  EXPECT_FALSE(started);
+  ASSERT_TRUE(WaitFinal(b));
+  auto r = store_->Insert({a});
+  ASSERT_TRUE(r.ok());
+  const Job stored_a = StoredJob(a, r->front().id);
+  dispatcher_->EndInsert(ticket_a, &stored_a);
+  ASSERT_TRUE(WaitFinal(stored_a.id));
+  // Nothing on its way any more: the next submission starts at once again.
+  ASSERT_TRUE(WaitStartsAtOnce());
+  JobId c = SubmitTicketed("c", &started);
+  EXPECT_TRUE(started);
+  ASSERT_TRUE(WaitFinal(c));
+}
+
+TEST_F(DispatcherTest, ASubmissionQueuesBehindReadyJobsOfHigherPriority) {
+  std::atomic<bool> gate{false};
+  JobId busy = 0;
+  auto handler = StartBusy(gate, &busy);
+  JobId high = SubmitTicketed("high", nullptr, 9);
+  JobId low = SubmitTicketed("low", nullptr, 0);
+  gate = true;
+  for (JobId id : {busy, high, low}) ASSERT_TRUE(WaitFinal(id));
+  EXPECT_EQ(handler->order(), (std::vector<JobId>{busy, high, low}));
+}
+
+TEST_F(DispatcherTest, WorkersTakeTheNextJobInOrderAndStopTakingWhenPaused) {
+  std::atomic<bool> gate{false};
+  auto handler = std::make_shared<ScriptedHandler>([&](jobs::JobContext& ctx) {
+    if (ctx.args == "first") return testing::BlockUntilCancelled(ctx, gate);
+    return jobs::RunResult::Succeeded(ctx.args);
+  });
+  Start(handler, {}, {"t"});  // paused: every job is queued before the first runs
+  JobId first = Submit("first");
+  JobId second = Submit("second");
+  JobId third = Submit("third");
+  dispatcher_->SetPaused("t", false);
+  ASSERT_TRUE(handler->WaitStarted(1));
+  // Paused while the first runs: its worker must not take the second with its outcome.
+  dispatcher_->SetPaused("t", true);
+  gate = true;
+  ASSERT_TRUE(WaitFinal(first));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(store_->Get(second)->state, JobState::kQueued);
+  EXPECT_EQ(handler->order().size(), 1u);
+  const int64_t ops = store_->stats().ops;
+  dispatcher_->SetPaused("t", false);
+  ASSERT_TRUE(WaitFinal(third));
+  EXPECT_EQ(handler->order(), (std::vector<JobId>{first, second, third}));
+  // One claim by the loop, then each end carries the next claim: claim, finish + claim,
+  // finish (+ a claim finding nothing), and at most the loop's claim finding the queue empty.
+  ASSERT_TRUE(WaitStartsAtOnce());
+  EXPECT_LE(store_->stats().ops - ops, 4);
+}
+
+TEST_F(DispatcherTest, StopWaitsForAStartedSubmissionAndPutsItBackInTheQueue) {
+  auto handler = std::make_shared<ScriptedHandler>();
+  Start(handler);
+  ASSERT_TRUE(WaitStartsAtOnce());
+  NewJob job;
+  job.type = "t";
+  job.run_at = job.created_at = clock_.Now();
+  const Dispatcher::InsertTicket ticket = dispatcher_->BeginInsert("t", job.run_at);
+  ASSERT_TRUE(ticket.start());
+  job.start = true;
+  std::promise<void> stopped;
+  std::thread stopper([&] {
+    dispatcher_->Stop(0);
+    stopped.set_value();
+  });
+  auto done = stopped.get_future();
+  // Stop waits for the worker reserved for the job...
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  auto r = store_->Insert({job});
+  ASSERT_TRUE(r.ok());
+  const Job stored = StoredJob(job, r->front().id);
+  dispatcher_->EndInsert(ticket, &stored);
+  // ...which, the grace being over, does not run it but puts it back in the queue.
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  stopper.join();
+  Job after = store_->Get(stored.id).value();
+  EXPECT_EQ(after.state, JobState::kQueued);
+  EXPECT_EQ(after.max_attempts, 2);  // the attempt it never made does not count
+  EXPECT_TRUE(handler->order().empty());
 }
 
 }  // namespace

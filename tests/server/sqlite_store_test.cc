@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -345,6 +346,50 @@ TEST_F(SqliteStoreTest, FinishRecordsTheOutcome) {
   JobId queued = Add(MakeJob("t"));
   EXPECT_EQ(store_->Finish(queued, Ended(JobState::kDone, 0)).message(),
             "job " + std::to_string(queued) + " is queued, not running");
+}
+
+TEST_F(SqliteStoreTest, FinishAndClaimIsOneWriteAndAllOrNothing) {
+  JobId first = AddRunning("t");
+  JobId second = Add(MakeJob("t"));
+  JobId third = Add(MakeJob("t"));
+  const int64_t ops = store_->stats().ops;
+  auto next = store_->FinishAndClaim(first, Ended(JobState::kDone, 6000), "t", 1, 6000);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(Ids(*next), std::vector<JobId>{second});
+  EXPECT_EQ(store_->stats().ops - ops, 1);
+  EXPECT_EQ(MustGet(first).state, JobState::kDone);
+  Job claimed = MustGet(second);
+  EXPECT_EQ(claimed.state, JobState::kRunning);
+  EXPECT_EQ(claimed.started_at, 6000);
+  // A finish that fails claims nothing.
+  auto again = store_->FinishAndClaim(first, Ended(JobState::kDone, 7000), "t", 1, 7000);
+  EXPECT_EQ(again.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(MustGet(third).state, JobState::kQueued);
+  // n = 0: the finish alone.
+  auto alone = store_->FinishAndClaim(second, Ended(JobState::kDone, 7000), "t", 0, 7000);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_TRUE(alone->empty());
+  EXPECT_EQ(MustGet(second).state, JobState::kDone);
+  EXPECT_EQ(MustGet(third).state, JobState::kQueued);
+}
+
+TEST_F(SqliteStoreTest, AJobToStartIsStoredRunning) {
+  NewJob job = MakeJob("t");
+  job.created_at = 4000;
+  job.start = true;
+  JobId id = Add(job);
+  Job stored = MustGet(id);
+  Job expected = StoredJob(job, id);
+  EXPECT_EQ(stored.state, JobState::kRunning);
+  EXPECT_EQ(stored.attempts, 1);
+  EXPECT_EQ(stored.started_at, 4000);
+  EXPECT_EQ(JobToJson(stored), JobToJson(expected));
+  EXPECT_TRUE(store_->Claim("t", 5, 5000)->empty());
+  auto counts = store_->Counts(5000).value();
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].running, 1);
+  EXPECT_EQ(counts[0].queued, 0);
+  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, 6000)).ok());
 }
 
 TEST_F(SqliteStoreTest, HandlerStateIsPerTypeAndSurvivesReopen) {
