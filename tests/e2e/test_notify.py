@@ -339,14 +339,16 @@ class NotifyReloadTest(DaemonTest):
         d = self.daemon(*config(before, "local3", "syslog:first"))
         job1 = int(d.cli("boom").stdout)
         d.cli("wait", "--timeout", "60", str(job1))
+        # Delivered before the reload: a notice still in the outbox at a reload goes where
+        # the new settings say.
+        first = before.wait(1)
+        self.assertEqual([(e[0], e[3]) for e in first], [(LOCAL3 * 8 + ERR, "first")])
+        self.assertTrue(first[0][5].startswith(f"FAIL job {job1} (boom) after 1/1 attempts"))
         d.write_config(*config(after, "local5", "syslog:second"))
         self.assertIn("changed: boom", d.reload())
         job2 = int(d.cli("boom").stdout)
         d.cli("wait", "--timeout", "60", str(job2))
 
-        first = before.wait(1)
-        self.assertEqual([(e[0], e[3]) for e in first], [(LOCAL3 * 8 + ERR, "first")])
-        self.assertTrue(first[0][5].startswith(f"FAIL job {job1} (boom) after 1/1 attempts"))
         second = after.wait(1)
         self.assertEqual([(e[0], e[3]) for e in second], [(21 * 8 + ERR, "second")])
         self.assertTrue(second[0][5].startswith(f"FAIL job {job2} (boom) after 1/1 attempts"))
