@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include "server/daemon.h"
+#include "server/sqlite_store.h"
 
 int main(int argc, char** argv) {
   using namespace torque::server;
+  SqliteStore::ConfigureProcess();
   DaemonOptions options;
   bool check_config = false, check_db = false;
   bool status = false, stop = false, restart = false;

@@ -113,6 +113,10 @@ std::vector<QueryPlan> ExplainAll(SQLite::Database& db) {
 
 }  // namespace
 
+bool SqliteStore::ConfigureProcess() {
+  return sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
   const std::string& path = options.path;
   if (path.empty()) return Status::InvalidArgument("database path is empty");

@@ -41,6 +41,14 @@ struct QueryPlan {
 // use a second connection. Thread-safe; see Store for the method contracts.
 class SqliteStore : public Store {
  public:
+  // Process-wide SQLite settings; call before any other SQLite use (false if too late).
+  // Page caches start empty instead of with a 20-page bulk allocation: the claim's
+  // subquery and RETURNING each open a temporary table, that is a page cache of its own,
+  // and glibc hands each freed bulk back to the kernel (madvise: a TLB shootdown on
+  // every CPU) only to fault it in again for the next claim. Measured: 5x the in-process
+  // dispatch rate on a 2-core VM.
+  static bool ConfigureProcess();
+
   // Locks `<path>-lock` (kAlreadyExists when another process holds it), opens the
   // database, applies pending migrations from schema/ and starts the writer.
   // kFailedPrecondition when the database was written by a newer torqued;
