@@ -76,7 +76,7 @@ Dispatcher::Dispatcher(Store& store, const Clock& clock, DispatcherOptions optio
 }
 
 Dispatcher::~Dispatcher() {
-  if (thread_.joinable() || !running_.empty()) Stop(0);
+  if (thread_.joinable() || !running_.empty() || tickets_ > 0) Stop(0);
 }
 
 void Dispatcher::Configure(const Config& config, Handlers handlers, std::set<std::string> paused) {
@@ -167,12 +167,17 @@ Dispatcher::InsertTicket Dispatcher::BeginInsert(const std::string& type, TimeMs
     ++q.inflight;
     ticket.counted_ = true;
   }
+  ++tickets_;  // Stop waits for it: EndInsert uses the queue
   return ticket;
 }
 
 void Dispatcher::EndInsert(const InsertTicket& ticket, const Job* stored) {
   std::lock_guard lock(mu_);
   TypeQueue* q = ticket.queue_;
+  if (q) {
+    --tickets_;
+    idle_cv_.notify_all();
+  }
   if (ticket.start_) {
     --q->reserved;
     --reserved_;
@@ -183,10 +188,8 @@ void Dispatcher::EndInsert(const InsertTicket& ticket, const Job* stored) {
       if (shutting_down_) run->cancel.Raise();
       q->pool->Post([this, q, run] { RunJob(q, run); });
     }
-    // The slot is free again (nothing was stored), and Stop may wait for this.
-    dirty_ = true;
+    dirty_ = true;  // the slot is free again when nothing was stored
     cv_.notify_one();
-    idle_cv_.notify_all();
     return;
   }
   if (ticket.counted_) --q->inflight;
@@ -498,8 +501,9 @@ void Dispatcher::Stop(DurationMs grace) {
   }
   if (thread_.joinable()) thread_.join();
   std::unique_lock lock(mu_);
-  // Jobs being stored as started (EndInsert) count as running.
-  auto idle = [this] { return running_.empty() && reserved_ == 0; };
+  // Jobs being stored as started count as running; the other submissions on their way to
+  // the store are waited for too (their EndInsert uses the queue destroyed below).
+  auto idle = [this] { return running_.empty() && tickets_ == 0; };
   if (!idle()) {
     log_->info("waiting up to {} for {} running job(s)", FormatDuration(grace),
                running_.size() + static_cast<size_t>(reserved_));

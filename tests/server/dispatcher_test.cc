@@ -111,6 +111,31 @@ class DispatcherTest : public ::testing::Test {
     return handler;
   }
 
+  // Stop(0) while a submission of `t` is between BeginInsert (which must answer `start`)
+  // and EndInsert: Stop must wait for the EndInsert. Returns the stored job.
+  Job StopWhileASubmissionIsOnItsWay(bool start) {
+    NewJob job;
+    job.type = "t";
+    job.run_at = job.created_at = clock_.Now();
+    const Dispatcher::InsertTicket ticket = dispatcher_->BeginInsert("t", job.run_at);
+    EXPECT_EQ(ticket.start(), start);
+    job.start = ticket.start();
+    std::promise<void> stopped;
+    std::thread stopper([&] {
+      dispatcher_->Stop(0);
+      stopped.set_value();
+    });
+    auto done = stopped.get_future();
+    EXPECT_EQ(done.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+    auto r = store_->Insert({job});
+    EXPECT_TRUE(r.ok());
+    const Job stored = StoredJob(job, r.ok() ? r->front().id : 0);
+    dispatcher_->EndInsert(ticket, r.ok() ? &stored : nullptr);
+    EXPECT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    stopper.join();
+    return stored;
+  }
+
   // Waits (up to 10 s) for job `id` to reach a final state.
   std::optional<Job> WaitFinal(JobId id) {
     std::unique_lock lock(mu_);
@@ -680,31 +705,23 @@ TEST_F(DispatcherTest, StopWaitsForAStartedSubmissionAndPutsItBackInTheQueue) {
   auto handler = std::make_shared<ScriptedHandler>();
   Start(handler);
   ASSERT_TRUE(WaitStartsAtOnce());
-  NewJob job;
-  job.type = "t";
-  job.run_at = job.created_at = clock_.Now();
-  const Dispatcher::InsertTicket ticket = dispatcher_->BeginInsert("t", job.run_at);
-  ASSERT_TRUE(ticket.start());
-  job.start = true;
-  std::promise<void> stopped;
-  std::thread stopper([&] {
-    dispatcher_->Stop(0);
-    stopped.set_value();
-  });
-  auto done = stopped.get_future();
-  // Stop waits for the worker reserved for the job...
-  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-  auto r = store_->Insert({job});
-  ASSERT_TRUE(r.ok());
-  const Job stored = StoredJob(job, r->front().id);
-  dispatcher_->EndInsert(ticket, &stored);
-  // ...which, the grace being over, does not run it but puts it back in the queue.
-  EXPECT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  stopper.join();
+  // The grace being over, the job is not run but put back in the queue.
+  const Job stored = StopWhileASubmissionIsOnItsWay(true);
   Job after = store_->Get(stored.id).value();
   EXPECT_EQ(after.state, JobState::kQueued);
   EXPECT_EQ(after.max_attempts, 2);  // the attempt it never made does not count
   EXPECT_TRUE(handler->order().empty());
+}
+
+TEST_F(DispatcherTest, StopWaitsForASubmissionOnItsWayToTheStore) {
+  std::atomic<bool> gate{false};
+  JobId busy = 0;
+  StartBusy(gate, &busy);
+  // The worker is busy: an ordinary queued submission; its EndInsert uses the type's
+  // queue, which Stop destroys.
+  const Job stored = StopWhileASubmissionIsOnItsWay(false);
+  EXPECT_EQ(store_->Get(busy)->state, JobState::kQueued);
+  EXPECT_EQ(store_->Get(stored.id)->state, JobState::kQueued);
 }
 
 }  // namespace
