@@ -1,14 +1,20 @@
 #!/bin/sh
 # Installs the build to a temporary prefix, builds tests/client/package against it with
 # find_package(torque), and runs the result: against a missing socket (69), then against a
-# real torqued started from the installed files.
+# real torqued started from the installed files. COMPILER and SANITIZE (optional): how the
+# build was compiled; a sanitized library needs the sanitizers' runtimes in the program too.
+#   package_test.sh BUILD SRC [COMPILER [SANITIZE]]
 set -eu
-build=$1 src=$2
+build=$1 src=$2 compiler=${3:-} sanitize=${4:-}
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-cmake -S "$src/tests/client/package" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+set -- -DCMAKE_PREFIX_PATH="$tmp/prefix"
+[ -n "$compiler" ] && set -- "$@" -DCMAKE_CXX_COMPILER="$compiler"
+[ -n "$sanitize" ] && set -- "$@" -DCMAKE_CXX_FLAGS="-fsanitize=$sanitize" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize"
+cmake -S "$src/tests/client/package" -B "$tmp/b" "$@" >/dev/null
 cmake --build "$tmp/b" >/dev/null
 rc=0; "$tmp/b/torque_example" "$tmp/none.sock" hello x 2>"$tmp/err" || rc=$?
 [ "$rc" = 69 ] || { echo "expected 69 without a daemon, got $rc"; exit 1; }

@@ -28,7 +28,7 @@ class CliTest(DaemonTest):
 
             [job slow]
             command = sleep 30
-            timeout = 300ms
+            timeout = 2s
 
             [job parent]
             # Runs a child of its own type and waits for it: concurrent = 1 must not deadlock.
@@ -115,6 +115,7 @@ class CliTest(DaemonTest):
         self.assertEqual(self.d.cli("retry", str(queued)).returncode, 0)
         self.assertEqual(self.d.cli("resume", "hello").returncode, 0)
         self.assertEqual(self.d.cli("wait", "--timeout", "30", str(queued)).returncode, 0)
+        # `wait` gives up after 0.2 s, long before the job times out (2 s).
         r = self.d.cli("wait", "--timeout", "0.2", str(int(self.d.cli("slow").stdout)))
         self.assertEqual(r.returncode, 75)
 

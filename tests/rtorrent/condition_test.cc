@@ -275,10 +275,10 @@ TEST(ConditionMatchTest, Patterns) {
           {"throttle=none", {{"d.throttle_name=", ""}}, true},
           {"throttle=slow", {{"d.throttle_name=", "slow"}}, true},
           {"tracker=*example*",
-           {{"t.multicall=,t.url=,t.is_enabled=", Array{Array{"http://example.com/a", 1}}}},
+           {{"t.multicall=,t.url=,t.is_enabled=", Array{Value(Array{"http://example.com/a", 1})}}},
            true},
           {"alias=example.com",
-           {{"t.multicall=,t.url=,t.is_enabled=", Array{Array{"http://tr.example.com:6969/a", 1}}}},
+           {{"t.multicall=,t.url=,t.is_enabled=", Array{Value(Array{"http://tr.example.com:6969/a", 1})}}},
            true},
           {"custom_1=label*", {{"d.custom1=", "Label1"}}, true},
           {"custom_foo=bar", {{"d.custom=foo", "bar"}}, true},
@@ -313,7 +313,7 @@ TEST(ConditionMatchTest, NonAsciiLettersFoldAsPythonLower) {
       {"name=*über*", {{"d.name=", "\xFFÜber\xC3"}}, true},  // bad bytes kept
       {"tagged=über", {{"d.custom=tags", "ÜBER foo"}}, true},
       {"files=*/über.mkv",
-       {{"f.multicall=,f.path=,f.size_bytes=", Array{Array{"Show/ÜBER.MKV", 5}}}},
+       {{"f.multicall=,f.path=,f.size_bytes=", Array{Value(Array{"Show/ÜBER.MKV", 5})}}},
        true},
   });
 }

@@ -326,7 +326,7 @@ TEST(ItemTest, TrackerAndAliasWithWriteBack) {
   EXPECT_EQ(ValueOf<std::string>(MakeItem({{"d.custom=m_alias", "MyTracker"}}), "alias"),
             "MyTracker");
   // No enabled tracker: no alias, no write.
-  const Item none = MakeItem({{kTrackers, Array{Array{"http://x.org/a", 0}}}});
+  const Item none = MakeItem({{kTrackers, Array{Value(Array{"http://x.org/a", 0})}}});
   EXPECT_EQ(ValueOf<std::string>(none, "alias"), "");
   EXPECT_EQ(ValueOf<std::string>(none, "tracker"), "");
   EXPECT_TRUE(none.PendingWrites().empty());

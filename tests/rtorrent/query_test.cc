@@ -474,7 +474,7 @@ TEST_F(QueryTest, AliasCacheIsWrittenBack) {
       Array{Array{"http://old.example.net/announce", 0},
             Array{"http://tracker.example.org:6969/announce", 1}};
   rtorrent_.items[1].values[std::string(kTrackersCommand)] =
-      Array{Array{"http://tracker.other.com/announce", 1}};
+      Array{Value(Array{"http://tracker.other.com/announce", 1})};
   rtorrent_.items[1].values["d.custom=m_alias"] = "http://tracker.other.com/announce";
   QueryOptions options = Options(true);
   options.aliases.announce = {{"EX", {"http://tracker.example.org:6969/announce"}}};
@@ -619,12 +619,12 @@ TEST_F(QueryTest, MalformedAnswersAreIoErrors) {
   EXPECT_EQ(result.status().code(), Code::kIoError);
   EXPECT_EQ(result.status().message(), "rTorrent answered a multicall with no list");
 
-  rtorrent_.answer["d.multicall.filtered"] = Value(Array{Array{"H1", "x"}});
+  rtorrent_.answer["d.multicall.filtered"] = Value(Array{Value(Array{"H1", "x"})});
   result = Query(client_, &condition, nullptr, Options(true));
   EXPECT_EQ(result.status().code(), Code::kIoError);
   EXPECT_EQ(result.status().message(), "rTorrent answered a multicall row with the wrong shape");
 
-  rtorrent_.answer["d.multicall2"] = Value(Array{Array{"H1"}});
+  rtorrent_.answer["d.multicall2"] = Value(Array{Value(Array{"H1"})});
   result = Query(client_, &condition, nullptr, Options(false));
   EXPECT_EQ(result.status().code(), Code::kIoError);
   EXPECT_EQ(result.status().message(), "d.multicall2 answered a row of 1 values for 3 commands");
