@@ -16,6 +16,8 @@ mkdir -p "$dir"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$dir/report"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$dir/report"
 export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}log_path=$dir/report"
+# Tells the tests that measure memory that the sanitizers' allocator inflates it.
+export TORQUE_SANITIZED=1
 "$@"
 rc=$?
 reports=$(find "$dir" -type f | sort)

@@ -19,7 +19,7 @@ import threading
 import time
 import unittest
 
-from torque_e2e import RT_KIT, TORQUED, Conn, DaemonTest, RtorrentTest, wait_for
+from torque_e2e import RT_KIT, SANITIZED, TORQUED, Conn, DaemonTest, RtorrentTest, wait_for
 
 SCHEMA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                        "../../schema"))
@@ -444,7 +444,9 @@ class ConnectionsTest(DaemonTest):
             print(f"\n10 000 idle connections: torqued RSS {base_rss} KiB -> {rss} KiB "
                   f"({(rss - base_rss) * 1024 // self.IDLE} bytes each); a new client's "
                   f"PING + job took {elapsed * 1000:.0f} ms")
-            self.assertLess(rss - base_rss, 200 * 1024, "more than 20 KiB per idle connection")
+            if not SANITIZED:  # ASan's redzones and quarantine: ~230 KiB per connection
+                self.assertLess(rss - base_rss, 200 * 1024,
+                                "more than 20 KiB per idle connection")
         finally:
             for s in idle:
                 s.close()

@@ -14,6 +14,9 @@ import time
 import unittest
 
 TORQUED = os.environ.get("TORQUED", "torqued")
+# Set by sanitizer_reports.sh: the binaries are sanitized (slower, and their memory figures
+# include ASan's redzones and quarantine).
+SANITIZED = bool(os.environ.get("TORQUE_SANITIZED"))
 TORQUE_CLI = os.environ.get("TORQUE_CLI", "torque-cli")
 
 # The ../shared/rtorrent kit that starts a real rTorrent ($TORQUE_RT_KIT, set by CTest).
