@@ -161,7 +161,6 @@ Dispatcher::InsertTicket Dispatcher::BeginInsert(const std::string& type, TimeMs
   const bool waiting = q.ready || q.inflight > 0 || (q.next_at && *q.next_at <= now);
   if (!stopping_ && !q.paused && !waiting && q.free_slots() > 0) {
     ++q.reserved;
-    ++reserved_;
     ticket.start_ = true;
   } else {
     ++q.inflight;
@@ -180,7 +179,6 @@ void Dispatcher::EndInsert(const InsertTicket& ticket, const Job* stored) {
   }
   if (ticket.start_) {
     --q->reserved;
-    --reserved_;
     if (stored) {
       // A removed type's queue still runs it, as its other running jobs; after a stop
       // timed out it goes back to the queue at once (RunJob).
@@ -505,13 +503,12 @@ void Dispatcher::Stop(DurationMs grace) {
   // the store are waited for too (their EndInsert uses the queue destroyed below).
   auto idle = [this] { return running_.empty() && tickets_ == 0; };
   if (!idle()) {
-    log_->info("waiting up to {} for {} running job(s)", FormatDuration(grace),
-               running_.size() + static_cast<size_t>(reserved_));
+    log_->info("waiting up to {} for {} job(s) running or being stored", FormatDuration(grace),
+               running_.size() + static_cast<size_t>(tickets_));
     idle_cv_.wait_for(lock, std::chrono::milliseconds(grace), idle);
   }
   if (!idle()) {
-    log_->warn("stopping {} job(s) still running; they go back to the queue",
-               running_.size() + static_cast<size_t>(reserved_));
+    log_->warn("stopping {} job(s) still running; they go back to the queue", running_.size());
     shutting_down_ = true;
     for (auto& [id, run] : running_) run->cancel.Raise();
     idle_cv_.wait(lock, idle);

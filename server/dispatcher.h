@@ -153,7 +153,6 @@ class Dispatcher {
   std::map<std::string, std::unique_ptr<TypeQueue>> types_;
   std::vector<std::unique_ptr<TypeQueue>> retired_;  // removed types with running jobs
   std::map<JobId, std::shared_ptr<Running>> running_;
-  int reserved_ = 0;                    // workers waiting for started jobs (all types)
   int tickets_ = 0;                     // tickets holding a queue pointer, not yet ended
   bool dirty_ = false;                  // some type may have claimable work
   bool stopping_ = false;

@@ -342,16 +342,17 @@ Result<std::optional<TimeMs>> SqliteStore::NextRunAt(const std::string& type) {
 }
 
 Status SqliteStore::Finish(JobId id, const Outcome& outcome) {
-  // Several writes (state, notices) need a savepoint so a failure undoes them all.
-  const bool savepoint = !outcome.handler_state.empty() || !outcome.notices.empty();
-  return WriteAndWait(false, savepoint, [&](Writer& w) { return w.Finish(id, outcome); });
+  return FinishAndClaim(id, outcome, {}, 0, 0).status();
 }
 
 Result<std::vector<Job>> SqliteStore::FinishAndClaim(JobId id, const Outcome& outcome,
                                                      const std::string& type, int n,
                                                      TimeMs now) {
+  // Several writes (state, notices, handler state, the claim) need a savepoint so that a
+  // failure undoes them all; the state alone is one write.
+  const bool savepoint = n > 0 || !outcome.handler_state.empty() || !outcome.notices.empty();
   std::vector<Job> jobs;
-  Status st = WriteAndWait(false, true, [&](Writer& w) {
+  Status st = WriteAndWait(false, savepoint, [&](Writer& w) {
     Status finished = w.Finish(id, outcome);
     if (!finished.ok() || n <= 0) return finished;
     return w.Claim(type, n, now, &jobs);
