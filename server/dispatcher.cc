@@ -41,6 +41,7 @@ struct Dispatcher::TypeQueue {
   bool paused = false;
   bool retired = false;           // removed by a reload: claims nothing more
   bool ready = true;              // the store may hold ready jobs
+  bool claim_failed = false;      // the last claim failed: ready jobs may wait unseen
   uint64_t notified = 0;          // bumped by Notify, so a short claim cannot hide a newer job
   std::optional<TimeMs> next_at;  // earliest known delayed job
 
@@ -158,7 +159,8 @@ Dispatcher::InsertTicket Dispatcher::BeginInsert(const std::string& type, TimeMs
   if (it == types_.end() || run_at > now) return ticket;
   TypeQueue& q = *it->second;
   ticket.queue_ = &q;
-  const bool waiting = q.ready || q.inflight > 0 || (q.next_at && *q.next_at <= now);
+  const bool waiting =
+      q.ready || q.claim_failed || q.inflight > 0 || (q.next_at && *q.next_at <= now);
   if (!stopping_ && !q.paused && !waiting && q.free_slots() > 0) {
     ++q.reserved;
     ticket.start_ = true;
@@ -314,10 +316,12 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
   if (!claimed.ok() || !next_ok) {
     log_->error("claiming {} jobs failed: {}", type,
                 claimed.ok() ? "cannot read next run time" : claimed.status().message());
-    q.ready = false;
+    q.ready = false;  // until the back-off ends: no claim before
+    q.claim_failed = true;
     q.next_at = now + kStoreErrorBackoffMs;
     return;
   }
+  q.claim_failed = false;
   if (static_cast<int>(claimed->size()) < want && q.notified == notified) {
     q.ready = false;
     if (next) {

@@ -48,7 +48,7 @@ std::shared_ptr<const Config> Intake::config() const {
 }
 
 void Intake::Take(const std::string& word, std::string args, const protocol::SubmitOptions& options,
-                  const std::string& source, Reply reply) {
+                  const std::string& source, Reply reply, CommitBy by) {
   if (shutting_down_) {
     return reply(protocol::ProtocolError{ErrorWord::kShutdown,
                                          "torqued is shutting down; job not accepted"});
@@ -71,25 +71,28 @@ void Intake::Take(const std::string& word, std::string args, const protocol::Sub
   job.start = ticket.start();
   std::vector<NewJob> batch;
   batch.push_back(job);
-  store_.InsertAsync(std::move(batch), [this, reply = std::move(reply), job = std::move(job),
-                                        what = std::move(what), source, ticket](auto result) {
-    if (!result.ok()) {
-      dispatcher_.EndInsert(ticket, nullptr);
-      log_->error("job '{}' from {} NOT accepted: {}", what, source, result.status().message());
-      return reply(StoreRefusal(result.status()));
-    }
-    const InsertResult& r = result->front();
-    if (r.existing) {
-      dispatcher_.EndInsert(ticket, nullptr);
-      log_->info("job '{}' from {} coalesced with job {}", what, source, r.id);
-    } else {
-      ++accepted_;
-      log_->info("job {} accepted: {} ({})", r.id, what, source);
-      const Job stored = StoredJob(job, r.id);
-      dispatcher_.EndInsert(ticket, &stored);
-    }
-    reply(r);
-  });
+  store_.InsertAsync(
+      std::move(batch),
+      [this, reply = std::move(reply), job = std::move(job), what = std::move(what), source,
+       ticket](auto result) {
+        if (!result.ok()) {
+          dispatcher_.EndInsert(ticket, nullptr);
+          log_->error("job '{}' from {} NOT accepted: {}", what, source, result.status().message());
+          return reply(StoreRefusal(result.status()));
+        }
+        const InsertResult& r = result->front();
+        if (r.existing) {
+          dispatcher_.EndInsert(ticket, nullptr);
+          log_->info("job '{}' from {} coalesced with job {}", what, source, r.id);
+        } else {
+          ++accepted_;
+          log_->info("job {} accepted: {} ({})", r.id, what, source);
+          const Job stored = StoredJob(job, r.id);
+          dispatcher_.EndInsert(ticket, &stored);
+        }
+        reply(r);
+      },
+      by);
 }
 
 }  // namespace torque::server

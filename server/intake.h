@@ -42,9 +42,9 @@ class Intake {
   // Takes `word args`. `reply` runs exactly once: at once for a refusal (ERR unknown,
   // disabled, shutdown), else on a store thread after the commit (ACK) or its failure
   // (ERR store, nothing stored). `source` names the submitter in the log, e.g.
-  // "uid 1000 pid 42" or "job type treewatch".
+  // "uid 1000 pid 42" or "job type treewatch". `by`: who commits (Store::CommitQueued).
   void Take(const std::string& word, std::string args, const protocol::SubmitOptions& options,
-            const std::string& source, Reply reply);
+            const std::string& source, Reply reply, CommitBy by = CommitBy::kWriter);
 
   // The configuration submissions see from now on (a reload).
   void SetConfig(std::shared_ptr<const Config> config);

@@ -48,12 +48,12 @@ struct Service::Waiter {
 };
 
 Service::Service(Store& store, Dispatcher& dispatcher, Intake& intake, const Clock& clock,
-                 boost::asio::any_io_executor timers, ServiceInfo info)
+                 boost::asio::any_io_executor io, ServiceInfo info)
     : store_(store),
       dispatcher_(dispatcher),
       intake_(intake),
       clock_(clock),
-      timers_(std::move(timers)),
+      io_(std::move(io)),
       info_(std::move(info)),
       log_(MakeLogger("service")) {}
 
@@ -128,14 +128,25 @@ void Service::Handle(const protocol::Request& req, const PeerInfo& peer, Reply r
 
 void Service::Submit(const protocol::Request& req, const PeerInfo& peer, Reply reply) {
   const std::string source = "uid " + std::to_string(peer.uid) + " pid " + std::to_string(peer.pid);
-  intake_.Take(req.name, req.args, req.options, source,
-               [reply = std::move(reply)](Intake::Outcome outcome) {
-                 if (const auto* refusal = std::get_if<protocol::ProtocolError>(&outcome)) {
-                   return reply(FormatError(refusal->word, refusal->text));
-                 }
-                 const InsertResult& r = std::get<InsertResult>(outcome);
-                 reply(protocol::FormatAck(r.id, r.existing));
-               });
+  intake_.Take(
+      req.name, req.args, req.options, source,
+      [reply = std::move(reply)](Intake::Outcome outcome) {
+        if (const auto* refusal = std::get_if<protocol::ProtocolError>(&outcome)) {
+          return reply(FormatError(refusal->word, refusal->text));
+        }
+        const InsertResult& r = std::get<InsertResult>(outcome);
+        reply(protocol::FormatAck(r.id, r.existing));
+      },
+      CommitBy::kCaller);
+  // Like Redis's event loop: the submissions read in one round of the io thread share one
+  // commit, made after the round on the io thread itself when the store's writer thread
+  // is idle (no hand-over to it and back).
+  if (!commit_posted_.exchange(true)) {
+    boost::asio::post(io_, [this] {
+      commit_posted_ = false;
+      store_.CommitQueued();
+    });
+  }
 }
 
 void Service::Wait(const protocol::Request& req, Reply reply) {
@@ -152,7 +163,7 @@ void Service::Wait(const protocol::Request& req, Reply reply) {
   }
   if (req.wait_timeout) {
     waiter->timer = std::make_unique<boost::asio::steady_timer>(
-        timers_, std::chrono::milliseconds(*req.wait_timeout));
+        io_, std::chrono::milliseconds(*req.wait_timeout));
     waiter->timer->async_wait([this, waiter, t = *req.wait_timeout](auto ec) {
       if (ec) return;
       FinishWaiter(waiter, FormatError(ErrorWord::kTimeout,
@@ -181,7 +192,7 @@ void Service::FinishWaiter(const std::shared_ptr<Waiter>& waiter, std::string li
     }
   }
   if (waiter->timer) {
-    boost::asio::post(timers_, [waiter] { waiter->timer->cancel(); });
+    boost::asio::post(io_, [waiter] { waiter->timer->cancel(); });
   }
   if (waiter->from != 0) dispatcher_.EndWait(waiter->from);
   waiter->reply(std::move(line));

@@ -41,9 +41,9 @@ class Service {
   using Reply = std::function<void(std::string line)>;
 
   // Submissions go through `intake`, whose configuration the other requests use too.
-  // `timers` runs WAIT timeouts.
+  // `io` (the io thread) runs WAIT timeouts and commits submissions.
   Service(Store& store, Dispatcher& dispatcher, Intake& intake, const Clock& clock,
-          boost::asio::any_io_executor timers, ServiceInfo info);
+          boost::asio::any_io_executor io, ServiceInfo info);
   ~Service();
 
   void Handle(const protocol::Request& request, const PeerInfo& peer, Reply reply);
@@ -86,7 +86,7 @@ class Service {
   Dispatcher& dispatcher_;
   Intake& intake_;
   const Clock& clock_;
-  boost::asio::any_io_executor timers_;
+  boost::asio::any_io_executor io_;
   ServiceInfo info_;
   NextFire next_fire_;
   std::function<OutboxInfo()> outbox_;
@@ -94,6 +94,7 @@ class Service {
   boost::asio::thread_pool blocking_{2};
 
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> commit_posted_{false};  // a Store::CommitQueued is on its way to io_
   std::mutex waiters_mu_;
   std::multimap<JobId, std::shared_ptr<Waiter>> waiters_;
 };

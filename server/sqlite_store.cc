@@ -185,14 +185,49 @@ SqliteStore::~SqliteStore() {
   ::close(lock_fd_);  // releases the flock; the file stays (removing it would race)
 }
 
-void SqliteStore::Enqueue(Op op) {
+void SqliteStore::Enqueue(Op op, CommitBy by) {
   bool wake;
   {
     std::lock_guard lock(queue_mu_);
+    if (by == CommitBy::kCaller) {
+      held_.push_back(std::move(op));
+      return;
+    }
     queue_.push_back(std::move(op));
     wake = writer_idle_;  // a busy or lingering writer looks at the queue by itself
   }
   if (wake) queue_cv_.notify_one();
+}
+
+void SqliteStore::CommitQueued() {
+  std::deque<Op> batch;
+  bool wake = false;
+  {
+    std::lock_guard lock(queue_mu_);
+    if (held_.empty()) return;
+    const bool fast = last_commit_us_.load() <= kCallerMaxCommit.count();
+    if (writer_idle_ && queue_.empty() && !caller_committing_ && fast) {
+      caller_committing_ = true;  // the writer thread stays in its wait until we are done
+      batch.swap(held_);
+    } else {
+      // The writer thread is at work, or about to be, or commits are slow: it takes them.
+      for (Op& op : held_) queue_.push_back(std::move(op));
+      held_.clear();
+      wake = writer_idle_;
+    }
+  }
+  if (batch.empty()) {
+    if (wake) queue_cv_.notify_one();
+    return;
+  }
+  std::vector<Status> results = CommitBatch(batch);
+  {
+    std::lock_guard lock(queue_mu_);
+    caller_committing_ = false;
+    wake = !queue_.empty() || stopping_;
+  }
+  if (wake) queue_cv_.notify_one();
+  Complete(batch, results);  // after giving the connection back: a completion may write
 }
 
 Status SqliteStore::WriteAndWait(bool durable, bool savepoint,
@@ -211,23 +246,26 @@ Status SqliteStore::WriteAndWait(bool durable, bool savepoint,
 void SqliteStore::WriterLoop() {
   std::deque<Op> batch;
   size_t last_batch = 0;
-  std::chrono::microseconds last_commit{0};
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       writer_idle_ = true;
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Held inserts alone do not wake the writer (their CommitQueued comes); it takes them
+      // along with any other op, and at the end.
+      queue_cv_.wait(lock,
+                     [this] { return (stopping_ || !queue_.empty()) && !caller_committing_; });
       writer_idle_ = false;
-      if (queue_.empty()) return;  // stopping, and every op has run
+      if (queue_.empty() && held_.empty()) return;  // stopping, and every op has run
       // Only a slow commit (a real disk's fsync) is worth waiting for more writers;
       // where commits are fast, waiting costs more than the fsync it saves.
+      const std::chrono::microseconds last_commit{last_commit_us_.load()};
       if (last_batch > 1 && last_commit >= kLingerMinCommit) Linger(lock, last_commit / 4);
       batch.swap(queue_);
+      for (Op& op : held_) batch.push_back(std::move(op));
+      held_.clear();
     }
-    const auto start = std::chrono::steady_clock::now();
-    RunBatch(batch);
-    last_commit = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
+    std::vector<Status> results = CommitBatch(batch);
+    Complete(batch, results);
     last_batch = batch.size();
     batch.clear();
   }
@@ -249,7 +287,8 @@ void SqliteStore::Linger(std::unique_lock<std::mutex>& lock, std::chrono::micros
   }
 }
 
-void SqliteStore::RunBatch(std::deque<Op>& batch) {
+std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
+  const auto start = std::chrono::steady_clock::now();
   Writer& w = *writer_;
   sqlite3* handle = w.db.getHandle();
   const bool durable =
@@ -303,8 +342,16 @@ void SqliteStore::RunBatch(std::deque<Op>& batch) {
     ops_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
   }
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].complete(dropped[i] || failure.ok() ? std::move(results[i]) : failure);
+    if (!dropped[i] && !failure.ok()) results[i] = failure;
   }
+  last_commit_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
+  return results;
+}
+
+void SqliteStore::Complete(std::deque<Op>& batch, std::vector<Status>& results) {
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].complete(std::move(results[i]));
 }
 
 Status SqliteStore::Read(const std::function<Status(Reader&)>& body) {
@@ -312,7 +359,7 @@ Status SqliteStore::Read(const std::function<Status(Reader&)>& body) {
   return Catch([&] { return body(*reader_); });
 }
 
-void SqliteStore::InsertAsync(std::vector<NewJob> jobs, InsertCallback done) {
+void SqliteStore::InsertAsync(std::vector<NewJob> jobs, InsertCallback done, CommitBy by) {
   auto input = std::make_shared<std::vector<NewJob>>(std::move(jobs));
   auto output = std::make_shared<std::vector<InsertResult>>();
   const bool several = input->size() > 1;
@@ -323,7 +370,8 @@ void SqliteStore::InsertAsync(std::vector<NewJob> jobs, InsertCallback done) {
                } else {
                  done(std::move(st));
                }
-             }});
+             }},
+          by);
 }
 
 Result<std::vector<Job>> SqliteStore::Claim(const std::string& type, int n, TimeMs now) {

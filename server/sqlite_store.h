@@ -62,9 +62,12 @@ class SqliteStore : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  // `done` runs on the writer thread and must not throw; a blocking method of this
-  // store called from it fails with kInternal (InsertAsync is fine).
-  void InsertAsync(std::vector<NewJob> jobs, InsertCallback done) override;
+  // `done` runs on the writer thread (or CommitQueued's) and must not throw; a blocking
+  // method of this store called from the writer thread fails with kInternal (InsertAsync
+  // is fine).
+  void InsertAsync(std::vector<NewJob> jobs, InsertCallback done,
+                   CommitBy by = CommitBy::kWriter) override;
+  void CommitQueued() override;
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;
@@ -119,7 +122,7 @@ class SqliteStore : public Store {
   SqliteStore(std::string path, int lock_fd, std::unique_ptr<Writer> writer,
               std::unique_ptr<Reader> reader);
 
-  void Enqueue(Op op);
+  void Enqueue(Op op, CommitBy by = CommitBy::kWriter);
   // Enqueues an op and waits for its completion.
   Status WriteAndWait(bool durable, bool savepoint, std::function<Status(Writer&)> apply);
   void WriterLoop();
@@ -130,7 +133,13 @@ class SqliteStore : public Store {
   static constexpr std::chrono::microseconds kLingerMinCommit{1000};
   static constexpr std::chrono::microseconds kLingerIdle{50};
   static constexpr std::chrono::microseconds kLingerMax{1000};
-  void RunBatch(std::deque<Op>& batch);
+  // CommitQueued leaves its inserts to the writer thread after a commit this slow (a slow
+  // or stalled disk), so that its caller (torqued's io thread) stays responsive.
+  static constexpr std::chrono::microseconds kCallerMaxCommit{2000};
+  // Runs the ops of `batch` in one transaction; returns each op's status.
+  std::vector<Status> CommitBatch(std::deque<Op>& batch);
+  // Runs each op's completion with its status.
+  static void Complete(std::deque<Op>& batch, std::vector<Status>& results);
   // Runs `body` on the read connection under its mutex; SQLite errors become kIoError.
   Status Read(const std::function<Status(Reader&)>& body);
 
@@ -145,6 +154,9 @@ class SqliteStore : public Store {
   std::deque<Op> queue_;   // guarded by queue_mu_
   bool stopping_ = false;  // guarded by queue_mu_
   bool writer_idle_ = false;  // guarded by queue_mu_: the writer waits for work
+  std::deque<Op> held_;       // guarded by queue_mu_: CommitBy::kCaller inserts
+  bool caller_committing_ = false;  // guarded by queue_mu_: CommitQueued has the connection
+  std::atomic<int64_t> last_commit_us_{0};  // how long the last commit took
 
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> synced_commits_{0};

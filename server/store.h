@@ -110,6 +110,13 @@ struct RecoveryReport {
 // The notifications of a job that startup recovery failed.
 using NoticeMaker = std::function<std::vector<Notice>(const Job&)>;
 
+// Who commits an insert. kWriter: the store's writer thread, woken at once. kCaller: the
+// insert waits, without waking the writer thread, for the caller's next CommitQueued(),
+// which must follow (post it to the caller's event loop). The inserts a thread queues in
+// one go then share one commit, made on that thread when the writer thread is idle: one
+// hand-over between threads less each way (how torqued's io thread commits submissions).
+enum class CommitBy { kWriter, kCaller };
+
 // Every method is thread-safe. Writes from all threads are group-committed:
 // concurrent calls share one transaction and one fsync.
 class Store {
@@ -118,9 +125,15 @@ class Store {
 
   virtual ~Store() = default;
 
-  // Inserts `jobs` durably (fsync'd commit). `done` runs once, on a store thread,
-  // after the commit succeeded or failed; on failure nothing was inserted.
-  virtual void InsertAsync(std::vector<NewJob> jobs, InsertCallback done) = 0;
+  // Inserts `jobs` durably (fsync'd commit). `done` runs once, on a store thread (or, with
+  // CommitBy::kCaller, the thread that calls CommitQueued), after the commit succeeded or
+  // failed; on failure nothing was inserted.
+  virtual void InsertAsync(std::vector<NewJob> jobs, InsertCallback done,
+                           CommitBy by = CommitBy::kWriter) = 0;
+  // Commits the inserts this thread queued with CommitBy::kCaller: here, if the writer
+  // thread is idle and commits are fast, else by the writer thread. A store that does not
+  // hold inserts for their caller commits them at once and does nothing here.
+  virtual void CommitQueued() {}
   // Blocking form of InsertAsync.
   Result<std::vector<InsertResult>> Insert(std::vector<NewJob> jobs);
 

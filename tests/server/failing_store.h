@@ -64,10 +64,12 @@ class FailingStore : public server::Store {
     return failures_;
   }
 
-  void InsertAsync(std::vector<server::NewJob> jobs, InsertCallback done) override {
+  void InsertAsync(std::vector<server::NewJob> jobs, InsertCallback done,
+                   server::CommitBy by = server::CommitBy::kWriter) override {
     if (auto st = Check(Kind::kInsert)) return done(std::move(*st));
-    inner_.InsertAsync(std::move(jobs), std::move(done));
+    inner_.InsertAsync(std::move(jobs), std::move(done), by);
   }
+  void CommitQueued() override { inner_.CommitQueued(); }
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override {
     if (auto st = Check(Kind::kClaim)) return *st;
     return inner_.Claim(type, n, now);

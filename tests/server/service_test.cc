@@ -135,6 +135,12 @@ TEST_F(ServiceTest, StoreFailureIsAnErrNeverAnAck) {
 
 TEST_F(ServiceTest, ClaimFailureKeepsTheJobQueuedUntilTheStoreHeals) {
   store_->Fail(FailingStore::Kind::kClaim, Status::IoError("disk I/O error"));
+  // Once a claim of each type failed, the store may hold ready jobs the dispatcher could
+  // not see: a submission must queue behind them, not start at once on a free worker.
+  for (int i = 0; i < 1000 && store_->failures() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(store_->failures(), 2);
   JobId id = Ack("t later");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_NE(Call("STATUS " + std::to_string(id)).find("\"state\":\"queued\""), std::string::npos);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -925,13 +926,83 @@ TEST_F(SqliteStoreTest, BlockingCallFromTheWriterThreadIsRefused) {
 TEST_F(SqliteStoreTest, DestructorCompletesPendingWrites) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 100; ++i) {
-    store_->InsertAsync({MakeJob("t")}, [&](auto r) { ok += r.ok() ? 1 : 0; });
+    // Half of them wait for a CommitQueued that never comes.
+    store_->InsertAsync({MakeJob("t")}, [&](auto r) { ok += r.ok() ? 1 : 0; },
+                        i % 2 ? CommitBy::kCaller : CommitBy::kWriter);
   }
   store_.reset();
   EXPECT_EQ(ok, 100);
   EXPECT_FALSE(fs::exists(path_ + "-wal"));  // closed cleanly: checkpointed
   Reopen();
   EXPECT_EQ(store_->Counts(0)->at(0).queued, 100);
+}
+
+// Where each callback of a CommitBy::kCaller insert ran; thread-safe.
+class CallbackThreads {
+ public:
+  Store::InsertCallback Record() {
+    return [this](Result<std::vector<InsertResult>> r) {
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard lock(mu_);
+      threads_.push_back(std::this_thread::get_id());
+      cv_.notify_all();
+    };
+  }
+  std::vector<std::thread::id> WaitFor(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return threads_.size() >= n; });
+    return threads_;
+  }
+  size_t size() {
+    std::lock_guard lock(mu_);
+    return threads_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread::id> threads_;
+};
+
+TEST_F(SqliteStoreTest, CallerInsertsWaitForCommitQueuedAndShareOneCommitOnItsThread) {
+  const SqliteStoreStats before = store_->stats();
+  CallbackThreads ran;
+  for (int i = 0; i < 10; ++i) store_->InsertAsync({MakeJob("t")}, ran.Record(), CommitBy::kCaller);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(ran.size(), 0u);  // the writer thread was not woken for them
+  EXPECT_EQ(store_->stats().commits, before.commits);
+
+  store_->CommitQueued();
+  ASSERT_EQ(ran.size(), 10u);  // committed and completed before CommitQueued returned
+  for (std::thread::id id : ran.WaitFor(10)) EXPECT_EQ(id, std::this_thread::get_id());
+  EXPECT_EQ(store_->stats().commits - before.commits, 1);
+  EXPECT_EQ(store_->stats().synced_commits - before.synced_commits, 1);
+  EXPECT_EQ(store_->Counts(0)->at(0).queued, 10);
+  store_->CommitQueued();  // nothing held: nothing happens
+  EXPECT_EQ(store_->stats().commits - before.commits, 1);
+}
+
+TEST_F(SqliteStoreTest, CallerInsertsGoToABusyWriterThread) {
+  std::promise<void> release = BlockWriter();
+  CallbackThreads ran;
+  for (int i = 0; i < 3; ++i) store_->InsertAsync({MakeJob("t")}, ran.Record(), CommitBy::kCaller);
+  store_->CommitQueued();  // does not wait for the busy writer
+  EXPECT_EQ(ran.size(), 0u);
+  release.set_value();
+  for (std::thread::id id : ran.WaitFor(3)) EXPECT_NE(id, std::this_thread::get_id());
+  Drain();
+}
+
+TEST_F(SqliteStoreTest, CallerInsertsRideAlongWithTheWriterThreadsNextCommit) {
+  const SqliteStoreStats before = store_->stats();
+  CallbackThreads ran;
+  store_->InsertAsync({MakeJob("t")}, ran.Record(), CommitBy::kCaller);
+  ASSERT_TRUE(store_->SetPaused("t", true).ok());  // wakes the writer thread
+  EXPECT_NE(ran.WaitFor(1).front(), std::this_thread::get_id());
+  EXPECT_EQ(store_->stats().commits - before.commits, 1);  // one commit carried both
+  store_->CommitQueued();
+  EXPECT_EQ(store_->stats().commits - before.commits, 1);
+  Drain();
 }
 
 TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
