@@ -24,6 +24,7 @@
 
 #include "core/embedded.h"
 #include "tests/server/failing_store.h"
+#include "tests/server/store_test_util.h"
 #include "tests/test_env.h"
 
 namespace torque::server {
@@ -32,50 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using Code = Status::Code;
 
-NewJob MakeJob(const std::string& type, int priority = 0, TimeMs run_at = 0,
-               const std::string& unique_key = "") {
-  NewJob j;
-  j.type = type;
-  j.args = "args of " + type;
-  j.priority = priority;
-  j.run_at = run_at;
-  j.unique_key = unique_key;
-  j.created_at = 1000;
-  j.max_attempts = 3;
-  return j;
-}
-
-Outcome Ended(JobState state, TimeMs at, const std::string& error = "",
-              const std::string& result = "") {
-  Outcome o;
-  o.state = state;
-  o.finished_at = at;
-  o.error = error;
-  o.result = result;
-  return o;
-}
-
-Outcome RetryLater(TimeMs run_at, const std::string& error) {
-  Outcome o = Ended(JobState::kQueued, run_at - 1000, error);
-  o.run_at = run_at;
-  return o;
-}
-
-ListFilter Filter(std::optional<std::string> type, std::optional<JobState> state = {},
-                  std::optional<JobId> before_id = {}, int limit = 100) {
-  ListFilter f;
-  f.type = std::move(type);
-  f.state = state;
-  f.before_id = before_id;
-  f.limit = limit;
-  return f;
-}
-
-std::vector<JobId> Ids(const std::vector<Job>& jobs) {
-  std::vector<JobId> ids;
-  for (const Job& j : jobs) ids.push_back(j.id);
-  return ids;
-}
+using namespace store_test;  // MakeJob, Ended, Filter, ... (the helpers of every store test)
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -105,27 +63,11 @@ class SqliteStoreTest : public ::testing::Test {
     store_ = std::move(*opened);
   }
 
-  JobId Add(const NewJob& job) {
-    auto r = store_->Insert({job});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok() || r->size() != 1) return 0;
-    return (*r)[0].id;
-  }
-
-  // One job of `type` claimed (running).
+  JobId Add(const NewJob& job) { return store_test::Add(*store_, job); }
   JobId AddRunning(const std::string& type, TimeMs now = 5000) {
-    JobId id = Add(MakeJob(type));
-    auto claimed = store_->Claim(type, 1, now);
-    EXPECT_TRUE(claimed.ok());
-    EXPECT_EQ(Ids(*claimed), std::vector<JobId>{id});
-    return id;
+    return store_test::AddRunning(*store_, type, now);
   }
-
-  Job MustGet(JobId id) {
-    auto r = store_->Get(id);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : Job{};
-  }
+  Job MustGet(JobId id) { return store_test::MustGet(*store_, id); }
 
   // A column the Job struct does not carry, read with a connection of our own.
   int64_t RawColumn(JobId id, const std::string& column) {
@@ -233,21 +175,6 @@ TEST_F(SqliteStoreTest, UncreatableDirectoryIsAnIoError) {
             "cannot create directory " + dir_ + "/file/sub: Not a directory");
 }
 
-TEST_F(SqliteStoreTest, ReopenKeepsData) {
-  JobId id = Add(MakeJob("mail", 7, 1234, "k"));
-  Reopen();
-  Job job = MustGet(id);
-  EXPECT_EQ(job.type, "mail");
-  EXPECT_EQ(job.args, "args of mail");
-  EXPECT_EQ(job.priority, 7);
-  EXPECT_EQ(job.run_at, 1234);
-  EXPECT_EQ(job.unique_key, "k");
-  EXPECT_EQ(job.state, JobState::kQueued);
-  EXPECT_EQ(job.created_at, 1000);
-  EXPECT_EQ(job.max_attempts, 3);
-  EXPECT_EQ(job.attempts, 0);
-}
-
 TEST_F(SqliteStoreTest, SecondOpenOfTheSamePathFails) {
   auto second = SqliteStore::Open(Options());
   ASSERT_FALSE(second.ok());
@@ -257,96 +184,6 @@ TEST_F(SqliteStoreTest, SecondOpenOfTheSamePathFails) {
   store_.reset();  // releases the lock
   auto third = SqliteStore::Open(Options());
   EXPECT_TRUE(third.ok()) << third.status().ToString();
-}
-
-TEST_F(SqliteStoreTest, ClaimsByPriorityThenRunAtThenId) {
-  JobId low = Add(MakeJob("t", 0, 100));
-  JobId high_late = Add(MakeJob("t", 5, 300));
-  JobId high_early = Add(MakeJob("t", 5, 200));
-  JobId high_early2 = Add(MakeJob("t", 5, 200));
-  JobId other = Add(MakeJob("other", 9, 0));
-  JobId negative = Add(MakeJob("t", -1, 0));
-
-  auto first = store_->Claim("t", 2, 5000);
-  ASSERT_TRUE(first.ok());
-  EXPECT_EQ(Ids(*first), (std::vector<JobId>{high_early, high_early2}));
-  for (const Job& j : *first) {
-    EXPECT_EQ(j.state, JobState::kRunning);
-    EXPECT_EQ(j.attempts, 1);
-    EXPECT_EQ(j.started_at, 5000);
-  }
-  auto rest = store_->Claim("t", 10, 5000);
-  ASSERT_TRUE(rest.ok());
-  EXPECT_EQ(Ids(*rest), (std::vector<JobId>{high_late, low, negative}));
-  EXPECT_EQ(MustGet(other).state, JobState::kQueued);
-  EXPECT_TRUE(store_->Claim("t", 10, 5000)->empty());
-  EXPECT_TRUE(store_->Claim("t", 0, 5000)->empty());
-}
-
-TEST_F(SqliteStoreTest, DelayedJobsWaitForRunAt) {
-  EXPECT_EQ(*store_->NextRunAt("t"), std::nullopt);
-  JobId later = Add(MakeJob("t", 0, 9000));
-  JobId sooner = Add(MakeJob("t", 0, 7000));
-  EXPECT_EQ(*store_->NextRunAt("t"), 7000);
-  EXPECT_EQ(*store_->NextRunAt("other"), std::nullopt);
-  EXPECT_TRUE(store_->Claim("t", 10, 6999)->empty());
-  EXPECT_EQ(Ids(*store_->Claim("t", 10, 7000)), std::vector<JobId>{sooner});
-  EXPECT_EQ(*store_->NextRunAt("t"), 9000);  // running jobs do not count
-  EXPECT_EQ(Ids(*store_->Claim("t", 10, 9500)), std::vector<JobId>{later});
-  EXPECT_EQ(*store_->NextRunAt("t"), std::nullopt);
-}
-
-TEST_F(SqliteStoreTest, UniqueKeysCoalesceWhileQueuedOrRunning) {
-  auto first = store_->Insert({MakeJob("t", 0, 0, "k")});
-  ASSERT_TRUE(first.ok());
-  EXPECT_FALSE((*first)[0].existing);
-  const JobId id = (*first)[0].id;
-
-  // Again, and twice within one batch, plus an unrelated key and another type.
-  auto again = store_->Insert({MakeJob("t", 0, 0, "k"), MakeJob("t", 0, 0, "new"),
-                               MakeJob("t", 0, 0, "new"), MakeJob("u", 0, 0, "k")});
-  ASSERT_TRUE(again.ok());
-  ASSERT_EQ(again->size(), 4u);
-  EXPECT_EQ((*again)[0].id, id);
-  EXPECT_TRUE((*again)[0].existing);
-  EXPECT_FALSE((*again)[1].existing);
-  EXPECT_EQ((*again)[2].id, (*again)[1].id);
-  EXPECT_TRUE((*again)[2].existing);
-  EXPECT_FALSE((*again)[3].existing);
-  EXPECT_NE((*again)[3].id, id);
-
-  // Running still coalesces; once final, a new job is made.
-  ASSERT_EQ(Ids(*store_->Claim("t", 1, 0)), std::vector<JobId>{id});
-  EXPECT_EQ((*store_->Insert({MakeJob("t", 0, 0, "k")}))[0].id, id);
-  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, 10)).ok());
-  auto fresh = store_->Insert({MakeJob("t", 0, 0, "k")});
-  ASSERT_TRUE(fresh.ok());
-  EXPECT_FALSE((*fresh)[0].existing);
-  EXPECT_GT((*fresh)[0].id, id);
-
-  // Jobs without a key never coalesce.
-  auto plain = store_->Insert({MakeJob("t"), MakeJob("t")});
-  EXPECT_NE((*plain)[0].id, (*plain)[1].id);
-}
-
-TEST_F(SqliteStoreTest, FinishRecordsTheOutcome) {
-  JobId id = AddRunning("t");
-  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, 6000, "", "out")).ok());
-  Job job = MustGet(id);
-  EXPECT_EQ(job.state, JobState::kDone);
-  EXPECT_EQ(job.result, "out");
-  EXPECT_EQ(job.finished_at, 6000);
-  EXPECT_EQ(job.started_at, 5000);
-
-  Status again = store_->Finish(id, Ended(JobState::kFailed, 0));
-  EXPECT_EQ(again.code(), Code::kFailedPrecondition);
-  EXPECT_EQ(again.message(), "job " + std::to_string(id) + " is done, not running");
-  Status missing = store_->Finish(999, Ended(JobState::kDone, 0));
-  EXPECT_EQ(missing.code(), Code::kNotFound);
-  EXPECT_EQ(missing.message(), "no job 999");
-  JobId queued = Add(MakeJob("t"));
-  EXPECT_EQ(store_->Finish(queued, Ended(JobState::kDone, 0)).message(),
-            "job " + std::to_string(queued) + " is queued, not running");
 }
 
 TEST_F(SqliteStoreTest, FinishAndClaimIsOneWriteAndAllOrNothing) {
@@ -374,57 +211,6 @@ TEST_F(SqliteStoreTest, FinishAndClaimIsOneWriteAndAllOrNothing) {
   EXPECT_EQ(MustGet(third).state, JobState::kQueued);
 }
 
-TEST_F(SqliteStoreTest, AJobToStartIsStoredRunning) {
-  NewJob job = MakeJob("t");
-  job.created_at = 4000;
-  job.start = true;
-  JobId id = Add(job);
-  Job stored = MustGet(id);
-  Job expected = StoredJob(job, id);
-  EXPECT_EQ(stored.state, JobState::kRunning);
-  EXPECT_EQ(stored.attempts, 1);
-  EXPECT_EQ(stored.started_at, 4000);
-  EXPECT_EQ(JobToJson(stored), JobToJson(expected));
-  EXPECT_TRUE(store_->Claim("t", 5, 5000)->empty());
-  auto counts = store_->Counts(5000).value();
-  ASSERT_EQ(counts.size(), 1u);
-  EXPECT_EQ(counts[0].running, 1);
-  EXPECT_EQ(counts[0].queued, 0);
-  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, 6000)).ok());
-}
-
-TEST_F(SqliteStoreTest, HandlerStateIsPerTypeAndSurvivesReopen) {
-  EXPECT_TRUE(store_->HandlerState("queue")->empty());
-  ASSERT_TRUE(store_->SetHandlerState("queue", {{"last_start", "1700"}, {"x", "1"}}).ok());
-  ASSERT_TRUE(store_->SetHandlerState("watch", {{"last_start", "other"}}).ok());
-  ASSERT_TRUE(store_->SetHandlerState("queue", {{"last_start", "1800"}, {"x", ""}}).ok());
-  Reopen();
-  using State = std::map<std::string, std::string>;
-  EXPECT_EQ(*store_->HandlerState("queue"), (State{{"last_start", "1800"}}));
-  EXPECT_EQ(*store_->HandlerState("watch"), (State{{"last_start", "other"}}));
-  EXPECT_TRUE(store_->HandlerState("nobody")->empty());
-}
-
-TEST_F(SqliteStoreTest, FinishStoresHandlerStateWithTheOutcome) {
-  using State = std::map<std::string, std::string>;
-  JobId id = AddRunning("queue");
-  Outcome out = Ended(JobState::kDone, 6000, "", "report");
-  out.handler_state = {{"last_start", "6000"}};
-  ASSERT_TRUE(store_->Finish(id, out).ok());
-  EXPECT_EQ(*store_->HandlerState("queue"), (State{{"last_start", "6000"}}));
-
-  // A retry decision stores state too; a refused Finish stores none.
-  JobId retried = AddRunning("queue");
-  Outcome again = Ended(JobState::kQueued, 7000);
-  again.run_at = 9000;
-  again.handler_state = {{"last_start", "7000"}};
-  ASSERT_TRUE(store_->Finish(retried, again).ok());
-  EXPECT_EQ(store_->HandlerState("queue")->at("last_start"), "7000");
-  out.handler_state = {{"last_start", "8000"}};
-  EXPECT_EQ(store_->Finish(id, out).code(), Code::kFailedPrecondition);
-  EXPECT_EQ(store_->HandlerState("queue")->at("last_start"), "7000");
-}
-
 TEST_F(SqliteStoreTest, FinishThatCannotStoreItsStateStoresNothing) {
   JobId id = AddRunning("queue");
   Reopen(/*max_page_count=*/1);  // SQLite raises it to the current size: no room to grow
@@ -435,83 +221,6 @@ TEST_F(SqliteStoreTest, FinishThatCannotStoreItsStateStoresNothing) {
   EXPECT_EQ(MustGet(id).state, JobState::kRunning);  // the outcome went with the state
   EXPECT_TRUE(store_->HandlerState("queue")->empty());
   Drain();
-}
-
-TEST_F(SqliteStoreTest, ActivityOfRecentlyFinishedJobs) {
-  // created at 1000, started at 5000 (wait 4000), 3000 and 4000 ms (wait 2000, 3000).
-  JobId a = AddRunning("t");
-  JobId b = AddRunning("t", 3000);
-  JobId c = AddRunning("u", 4000);
-  JobId old = AddRunning("t", 1000);
-  ASSERT_TRUE(store_->Finish(a, Ended(JobState::kDone, 6000)).ok());
-  ASSERT_TRUE(store_->Finish(b, Ended(JobState::kFailed, 9000, "x")).ok());
-  ASSERT_TRUE(store_->Finish(c, Ended(JobState::kDone, 4500)).ok());
-  ASSERT_TRUE(store_->Finish(old, Ended(JobState::kDone, 1500)).ok());  // before the window
-  AddRunning("t", 7000);  // still running: not counted
-  auto activity = store_->Activity(2000);
-  ASSERT_TRUE(activity.ok()) << activity.status().ToString();
-  ASSERT_EQ(activity->size(), 2u);
-  const TypeActivity& t = (*activity)[0];
-  EXPECT_EQ(t.type, "t");
-  EXPECT_EQ(t.finished, 2);
-  EXPECT_EQ(t.failed, 1);
-  EXPECT_DOUBLE_EQ(t.wait_ms_avg, 3000);  // (4000 + 2000) / 2
-  EXPECT_EQ(t.wait_ms_max, 4000);
-  EXPECT_DOUBLE_EQ(t.run_ms_avg, 3500);  // (1000 + 6000) / 2
-  EXPECT_EQ((*activity)[1].type, "u");
-  EXPECT_EQ((*activity)[1].finished, 1);
-  EXPECT_TRUE(store_->Activity(10'000)->empty());
-}
-
-TEST_F(SqliteStoreTest, FinishedPerMinuteCountsEachMinuteOldestFirst) {
-  const TimeMs m = 60'000;
-  // Minute 2: two done, one failed, one cancelled; minute 4: one failed; none in minute 3.
-  JobId a = AddRunning("t");
-  JobId b = AddRunning("u");
-  JobId c = AddRunning("t");
-  JobId d = AddRunning("t");
-  JobId e = AddRunning("t");
-  JobId old = AddRunning("t");
-  ASSERT_TRUE(store_->Finish(a, Ended(JobState::kDone, 2 * m)).ok());
-  ASSERT_TRUE(store_->Finish(b, Ended(JobState::kDone, 2 * m + 59'999)).ok());
-  ASSERT_TRUE(store_->Finish(c, Ended(JobState::kFailed, 2 * m + 1, "x")).ok());
-  ASSERT_TRUE(store_->Finish(d, Ended(JobState::kCancelled, 2 * m + 500)).ok());
-  ASSERT_TRUE(store_->Finish(e, Ended(JobState::kFailed, 4 * m + 7, "y")).ok());
-  ASSERT_TRUE(store_->Finish(old, Ended(JobState::kDone, m + 59'999)).ok());  // too early
-  AddRunning("t");  // running: not counted
-  ASSERT_TRUE(store_->Finish(AddRunning("t"), RetryLater(3 * m, "again")).ok());  // queued
-  auto minutes = store_->FinishedPerMinute(2 * m);
-  ASSERT_TRUE(minutes.ok()) << minutes.status().ToString();
-  ASSERT_EQ(minutes->size(), 2u);
-  EXPECT_EQ((*minutes)[0].minute, 2 * m);
-  EXPECT_EQ((*minutes)[0].finished, 4);
-  EXPECT_EQ((*minutes)[0].failed, 1);
-  EXPECT_EQ((*minutes)[1].minute, 4 * m);
-  EXPECT_EQ((*minutes)[1].finished, 1);
-  EXPECT_EQ((*minutes)[1].failed, 1);
-  EXPECT_TRUE(store_->FinishedPerMinute(5 * m)->empty());
-}
-
-TEST_F(SqliteStoreTest, FinishFailedAndRetryLater) {
-  JobId id = AddRunning("t");
-  ASSERT_TRUE(store_->Cancel(id, 5500).ok());  // cancel requested, then the run failed anyway
-  ASSERT_TRUE(store_->Finish(id, RetryLater(8000, "boom")).ok());
-  Job job = MustGet(id);
-  EXPECT_EQ(job.state, JobState::kQueued);
-  EXPECT_EQ(job.run_at, 8000);
-  EXPECT_EQ(job.error, "boom");
-  EXPECT_EQ(job.finished_at, 0);
-  EXPECT_FALSE(job.cancel_requested);
-  EXPECT_TRUE(store_->Claim("t", 1, 7999)->empty());
-  auto second = store_->Claim("t", 1, 8000);
-  ASSERT_EQ(Ids(*second), std::vector<JobId>{id});
-  EXPECT_EQ((*second)[0].attempts, 2);
-  EXPECT_EQ((*second)[0].error, "boom");  // kept until the run ends
-
-  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kFailed, 9000, "bust")).ok());
-  EXPECT_EQ(MustGet(id).state, JobState::kFailed);
-  EXPECT_EQ(MustGet(id).error, "bust");
-  EXPECT_EQ(store_->Finish(id, Ended(JobState::kRunning, 0)).code(), Code::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, RequeueGivesTheAttemptBack) {
@@ -530,96 +239,6 @@ TEST_F(SqliteStoreTest, RequeueGivesTheAttemptBack) {
   Status not_running = store_->Requeue(id, 7200, false);
   EXPECT_EQ(not_running.code(), Code::kFailedPrecondition);
   EXPECT_EQ(not_running.message(), "job " + std::to_string(id) + " is queued, not running");
-}
-
-TEST_F(SqliteStoreTest, CancelQueuedRunningAndFinal) {
-  JobId queued = Add(MakeJob("t"));
-  auto cancelled = store_->Cancel(queued, 6000);
-  ASSERT_TRUE(cancelled.ok());
-  EXPECT_EQ(cancelled->state, JobState::kCancelled);
-  EXPECT_EQ(cancelled->finished_at, 6000);
-  EXPECT_EQ(MustGet(queued).state, JobState::kCancelled);
-
-  JobId running = AddRunning("t");
-  auto requested = store_->Cancel(running, 6000);
-  ASSERT_TRUE(requested.ok());
-  EXPECT_EQ(requested->state, JobState::kRunning);
-  EXPECT_TRUE(requested->cancel_requested);
-  EXPECT_EQ(requested->finished_at, 0);
-  EXPECT_TRUE(store_->Cancel(running, 6001).ok());  // asking twice is fine
-
-  auto again = store_->Cancel(queued, 7000);
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), Code::kFailedPrecondition);
-  EXPECT_EQ(again.status().message(), "job " + std::to_string(queued) + " is already cancelled");
-  EXPECT_EQ(store_->Cancel(4242, 7000).status().message(), "no job 4242");
-  EXPECT_EQ(store_->Cancel(4242, 7000).status().code(), Code::kNotFound);
-}
-
-TEST_F(SqliteStoreTest, RetryFailedOrCancelledOnly) {
-  JobId id = AddRunning("t");
-  ASSERT_TRUE(store_->Finish(id, Ended(JobState::kFailed, 6000, "bad")).ok());
-  auto retried = store_->Retry(id, 7000, 2);
-  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
-  EXPECT_EQ(retried->state, JobState::kQueued);
-  EXPECT_EQ(retried->run_at, 7000);
-  EXPECT_EQ(retried->attempts, 1);
-  EXPECT_EQ(retried->max_attempts, 3);
-  EXPECT_EQ(retried->finished_at, 0);
-  EXPECT_EQ(retried->error, "bad");
-
-  auto queued = store_->Retry(id, 7000, 1);
-  EXPECT_EQ(queued.status().code(), Code::kFailedPrecondition);
-  EXPECT_EQ(
-      queued.status().message(),
-      "job " + std::to_string(id) + " is queued; only failed or cancelled jobs can be retried");
-  EXPECT_EQ(store_->Retry(555, 7000, 1).status().code(), Code::kNotFound);
-  EXPECT_EQ(store_->Retry(id, 7000, 0).status().code(), Code::kInvalidArgument);
-
-  JobId cancelled = Add(MakeJob("t"));
-  ASSERT_TRUE(store_->Cancel(cancelled, 6000).ok());
-  EXPECT_EQ(store_->Retry(cancelled, 7000, 1)->state, JobState::kQueued);
-}
-
-TEST_F(SqliteStoreTest, RetryRefusesWhenTheUniqueKeyIsTaken) {
-  JobId old_id = Add(MakeJob("t", 0, 0, "k"));
-  ASSERT_TRUE(store_->Cancel(old_id, 6000).ok());
-  JobId new_id = Add(MakeJob("t", 0, 0, "k"));
-  auto r = store_->Retry(old_id, 7000, 1);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
-  EXPECT_EQ(r.status().message(), "job " + std::to_string(old_id) +
-                                      " has unique key 'k', now held by job " +
-                                      std::to_string(new_id));
-  EXPECT_EQ(MustGet(old_id).state, JobState::kCancelled);
-}
-
-TEST_F(SqliteStoreTest, CountsPerTypeIncludingDelayed) {
-  Add(MakeJob("a", 0, 0));
-  Add(MakeJob("a", 0, 99999));  // delayed
-  AddRunning("b");
-  JobId done = AddRunning("b");
-  ASSERT_TRUE(store_->Finish(done, Ended(JobState::kDone, 6000)).ok());
-  JobId failed = AddRunning("b");
-  ASSERT_TRUE(store_->Finish(failed, Ended(JobState::kFailed, 6000)).ok());
-  ASSERT_TRUE(store_->Cancel(Add(MakeJob("b")), 6000).ok());
-
-  auto counts = store_->Counts(10000);
-  ASSERT_TRUE(counts.ok());
-  ASSERT_EQ(counts->size(), 2u);
-  const TypeCounts& a = (*counts)[0];
-  EXPECT_EQ(a.type, "a");
-  EXPECT_EQ(a.queued, 2);
-  EXPECT_EQ(a.delayed, 1);
-  EXPECT_EQ(a.running, 0);
-  const TypeCounts& b = (*counts)[1];
-  EXPECT_EQ(b.type, "b");
-  EXPECT_EQ(b.queued, 0);
-  EXPECT_EQ(b.running, 1);
-  EXPECT_EQ(b.done, 1);
-  EXPECT_EQ(b.failed, 1);
-  EXPECT_EQ(b.cancelled, 1);
-  EXPECT_EQ((*store_->Counts(100000))[0].delayed, 0);
 }
 
 // Counts are kept by triggers (schema 0005): after every kind of change they must equal
@@ -697,32 +316,6 @@ TEST_F(SqliteStoreTest, MigrationCountsTheJobsAlreadyThere) {
   EXPECT_EQ((*counts)[1].running, 1);
 }
 
-TEST_F(SqliteStoreTest, ListsNewestFirstWithFilters) {
-  std::vector<JobId> a;
-  for (int i = 0; i < 5; ++i) a.push_back(Add(MakeJob("a")));
-  JobId b = Add(MakeJob("b"));
-  ASSERT_TRUE(store_->Cancel(a[1], 6000).ok());
-
-  auto all = store_->List(ListFilter());
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(Ids(*all), (std::vector<JobId>{b, a[4], a[3], a[2], a[1], a[0]}));
-  EXPECT_EQ(Ids(*store_->List(Filter("a", {}, {}, 2))), (std::vector<JobId>{a[4], a[3]}));
-  EXPECT_EQ(Ids(*store_->List(Filter("a", {}, a[3]))), (std::vector<JobId>{a[2], a[1], a[0]}));
-  EXPECT_EQ(Ids(*store_->List(Filter({}, JobState::kCancelled))), std::vector<JobId>{a[1]});
-  EXPECT_EQ(Ids(*store_->List(Filter("a", JobState::kQueued, a[2]))), std::vector<JobId>{a[0]});
-  EXPECT_TRUE(store_->List(Filter("nope"))->empty());
-  EXPECT_TRUE(store_->List(Filter({}, {}, {}, 0))->empty());
-}
-
-TEST_F(SqliteStoreTest, PausedTypesSurviveReopen) {
-  EXPECT_TRUE(store_->PausedTypes()->empty());
-  ASSERT_TRUE(store_->SetPaused("a", true).ok());
-  ASSERT_TRUE(store_->SetPaused("b", true).ok());
-  ASSERT_TRUE(store_->SetPaused("b", false).ok());
-  Reopen();
-  EXPECT_EQ(*store_->PausedTypes(), std::set<std::string>{"a"});
-}
-
 TEST_F(SqliteStoreTest, RecoverRequeuesRunningJobsThenGivesUp) {
   JobId running = AddRunning("t");
   JobId queued = Add(MakeJob("t", 0, 1000000));  // delayed: never claimed here
@@ -756,25 +349,6 @@ TEST_F(SqliteStoreTest, RecoverRequeuesRunningJobsThenGivesUp) {
 
   JobId zero = AddRunning("z");
   EXPECT_EQ(store_->Recover(11000, 0)->failed.at(0).id, zero);  // no crash allowance at all
-}
-
-TEST_F(SqliteStoreTest, PurgeHonoursARetentionOfTheType) {
-  // Three types finished at 1000, 2000 and 3000; "short" keeps jobs less long than the
-  // server, "long" longer.
-  for (const char* type : {"short", "long", "other"}) {
-    for (TimeMs at : {1000, 2000, 3000}) {
-      JobId id = AddRunning(type);
-      ASSERT_TRUE(store_->Finish(id, Ended(JobState::kDone, at)).ok());
-    }
-  }
-  auto purged = store_->Purge(2500, {{"short", 3500}, {"long", 1500}});
-  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
-  EXPECT_EQ(*purged, 6);  // short: 3, long: 1, other: 2
-  auto listed = store_->List(ListFilter());
-  ASSERT_TRUE(listed.ok());
-  std::map<std::string, int> left;
-  for (const Job& j : *listed) ++left[j.type];
-  EXPECT_EQ(left, (std::map<std::string, int>{{"long", 2}, {"other", 1}}));
 }
 
 TEST_F(SqliteStoreTest, PurgeDeletesOldFinalJobsInChunks) {
@@ -927,8 +501,9 @@ TEST_F(SqliteStoreTest, DestructorCompletesPendingWrites) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 100; ++i) {
     // Half of them wait for a CommitQueued that never comes.
-    store_->InsertAsync({MakeJob("t")}, [&](auto r) { ok += r.ok() ? 1 : 0; },
-                        i % 2 ? CommitBy::kCaller : CommitBy::kWriter);
+    store_->InsertAsync(
+        {MakeJob("t")}, [&](auto r) { ok += r.ok() ? 1 : 0; },
+        i % 2 ? CommitBy::kCaller : CommitBy::kWriter);
   }
   store_.reset();
   EXPECT_EQ(ok, 100);
@@ -1057,42 +632,6 @@ TEST_F(SqliteStoreTest, QueriesUseTheirIndexes) {
   }
 }
 
-TEST_F(SqliteStoreTest, FireRecordsTheFireAndInsertsTheJobTogether) {
-  EXPECT_TRUE(store_->ScheduleFires()->empty());
-  NewJob job = MakeJob("tick", 0, 0, "schedule");
-  auto first = store_->Fire("tick", 2000, job);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_FALSE(first->existing);
-  EXPECT_EQ(MustGet(first->id).type, "tick");
-  EXPECT_EQ(MustGet(first->id).unique_key, "schedule");
-  EXPECT_EQ(*store_->ScheduleFires(), (std::map<std::string, TimeMs>{{"tick", 2000}}));
-
-  // Queued: the next fire coalesces but still records its time.
-  auto second = store_->Fire("tick", 4000, job);
-  ASSERT_TRUE(second.ok());
-  EXPECT_TRUE(second->existing);
-  EXPECT_EQ(second->id, first->id);
-  EXPECT_EQ(store_->ScheduleFires()->at("tick"), 4000);
-  // Running: still coalesced.
-  ASSERT_EQ(store_->Claim("tick", 1, 5000)->size(), 1u);
-  auto third = store_->Fire("tick", 6000, job);
-  ASSERT_TRUE(third.ok());
-  EXPECT_EQ(third->id, first->id);
-  EXPECT_TRUE(third->existing);
-  // Done: a new job.
-  ASSERT_TRUE(store_->Finish(first->id, Ended(JobState::kDone, 7000)).ok());
-  auto fourth = store_->Fire("tick", 8000, job);
-  ASSERT_TRUE(fourth.ok());
-  EXPECT_FALSE(fourth->existing);
-  EXPECT_NE(fourth->id, first->id);
-
-  ASSERT_TRUE(store_->Fire("other", 9000, MakeJob("other")).ok());
-  Reopen();  // durable
-  EXPECT_EQ(*store_->ScheduleFires(),
-            (std::map<std::string, TimeMs>{{"other", 9000}, {"tick", 8000}}));
-  EXPECT_EQ(store_->List(Filter("tick"))->size(), 2u);
-}
-
 TEST_F(SqliteStoreTest, FailedFireStoresNeitherTheTimeNorTheJob) {
   ASSERT_TRUE(store_->SetScheduleFire("tick", 1000).ok());
   // A unique key with another type's insert failing is hard to provoke; a full disk is not.
@@ -1112,14 +651,6 @@ TEST_F(SqliteStoreTest, FailedFireStoresNeitherTheTimeNorTheJob) {
   ASSERT_FALSE(fired.ok());
   EXPECT_EQ(fired.status().code(), Code::kIoError);
   EXPECT_EQ(store_->ScheduleFires()->at("tick"), 1000);
-  EXPECT_TRUE(store_->List(Filter("tick"))->empty());
-}
-
-TEST_F(SqliteStoreTest, SetScheduleFireUpsertsWithoutAJob) {
-  ASSERT_TRUE(store_->SetScheduleFire("tick", 1000).ok());
-  ASSERT_TRUE(store_->SetScheduleFire("tick", 3000).ok());
-  Reopen();
-  EXPECT_EQ(*store_->ScheduleFires(), (std::map<std::string, TimeMs>{{"tick", 3000}}));
   EXPECT_TRUE(store_->List(Filter("tick"))->empty());
 }
 

@@ -10,6 +10,7 @@
 
 #include "server/sqlite_store.h"
 #include "tests/server/test_support.h"
+#include "tests/server/store_test_util.h"
 
 namespace torque::server {
 namespace {
@@ -371,12 +372,7 @@ class GatherStatusTest : public ::testing::Test {
   }
   void End(JobId id, JobState state, TimeMs at, const std::string& error = "",
            const std::string& result = "") {
-    Outcome o;
-    o.state = state;
-    o.finished_at = at;
-    o.error = error;
-    o.result = result;
-    ASSERT_TRUE(store_->Finish(id, o).ok());
+    ASSERT_TRUE(store_->Finish(id, store_test::Ended(state, at, error, result)).ok());
   }
 
   TempDir dir_;

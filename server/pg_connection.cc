@@ -1,0 +1,105 @@
+#include "server/pg_connection.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace torque::server::pg {
+
+namespace {
+
+// libpq's messages end in a newline (and may hold several lines): one line for logs.
+std::string OneLine(const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text.empty() ? "unknown error" : text;
+}
+
+}  // namespace
+
+Rows::Rows(pg_result* result) : result_(result) {}
+
+void Rows::Free::operator()(pg_result* r) const { PQclear(r); }
+
+int Rows::size() const { return PQntuples(result_.get()); }
+
+int Rows::columns() const { return PQnfields(result_.get()); }
+
+bool Rows::IsNull(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string Rows::Text(int row, int column) const {
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+int64_t Rows::Int(int row, int column) const {
+  if (IsNull(row, column)) return 0;
+  const char* text = PQgetvalue(result_.get(), row, column);
+  const char* end = text + PQgetlength(result_.get(), row, column);
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || ptr != end) {
+    throw std::logic_error("column " + std::string(PQfname(result_.get(), column)) +
+                           " is not an integer: '" + std::string(text, end) + "'");
+  }
+  return value;
+}
+
+int64_t Rows::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  int64_t value = 0;
+  std::from_chars(n, n + std::char_traits<char>::length(n), value);
+  return value;
+}
+
+void Connection::Free::operator()(pg_conn* c) const { PQfinish(c); }
+
+Connection::Connection(pg_conn* conn) : conn_(conn) {}
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Result<Connection> Connection::Open(const std::string& uri) {
+  // Defaults first: the URI (expanded from dbname) overrides what comes before it.
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"10", "torqued", uri.c_str(), nullptr};
+  pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (!conn) return Status::Unavailable("database unreachable: out of memory");
+  Connection c(conn);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    return Status::Unavailable("database unreachable: " + OneLine(PQerrorMessage(conn)));
+  }
+  return c;
+}
+
+bool Connection::broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
+
+Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
+  last_sqlstate_.clear();
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const std::string statement(sql);
+  Rows rows(PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()),
+                         /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
+                         /*paramFormats=*/nullptr, /*resultFormat=*/0));
+  const pg_result* result = rows.result_.get();
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return rows;
+  if (broken()) {
+    return Status::Unavailable("database connection lost: " + OneLine(PQerrorMessage(conn_.get())));
+  }
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
+  const char* message = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  return Status::IoError("PostgreSQL error " + (state ? last_sqlstate_ + ": " : std::string()) +
+                         OneLine(message ? message : PQerrorMessage(conn_.get())));
+}
+
+}  // namespace torque::server::pg
