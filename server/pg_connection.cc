@@ -89,6 +89,15 @@ Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& pa
   Rows rows(PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()),
                          /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
                          /*paramFormats=*/nullptr, /*resultFormat=*/0));
+  return Check(std::move(rows));
+}
+
+Status Connection::ExecScript(const std::string& sql) {
+  last_sqlstate_.clear();
+  return Check(Rows(PQexec(conn_.get(), sql.c_str()))).status();
+}
+
+Result<Rows> Connection::Check(Rows rows) {
   const pg_result* result = rows.result_.get();
   const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return rows;

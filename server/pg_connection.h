@@ -60,6 +60,10 @@ class Connection {
   // the server reported, with its SQLSTATE in the message and in last_sqlstate().
   Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
 
+  // Runs `sql`, which may hold several `;`-separated statements and no parameters (a
+  // migration file), as one simple query. Errors as for Exec.
+  Status ExecScript(const std::string& sql);
+
   // The connection is gone (server restart, network): drop it and open a new one.
   bool broken() const;
   // The SQLSTATE of the last failed Exec ("" after a success or a lost connection), e.g.
@@ -71,6 +75,8 @@ class Connection {
     void operator()(pg_conn* c) const;
   };
   explicit Connection(pg_conn* conn);
+  // Exec's and ExecScript's verdict on a result.
+  Result<Rows> Check(Rows rows);
 
   std::unique_ptr<pg_conn, Free> conn_;
   std::string last_sqlstate_;
