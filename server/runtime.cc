@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -157,6 +158,15 @@ int Runtime::Open(std::string* why) {
     if (it == p.config->types.end()) return std::vector<Notice>();
     return MakeNotices(it->second, job, p.clock.Now());
   };
+  // This process is a new node; recovery then rescues the jobs of the earlier ones.
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  auto node = p.store->RegisterNode(std::string(host) + ":" + std::to_string(::getpid()),
+                                    p.clock.Now());
+  if (!node.ok()) {
+    *why = "cannot register this node: " + node.status().message();
+    return kExitIoError;
+  }
   auto recovered = p.store->Recover(p.clock.Now(), config.server.crash_retries, notices_for);
   if (!recovered.ok()) {
     *why = "recovery failed: " + recovered.status().message();

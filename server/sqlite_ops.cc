@@ -112,25 +112,26 @@ SqliteStore::Writer::Writer(SQLite::Database d)
              "unique_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
       insert_started(db,
                      "INSERT INTO jobs (type, args, priority, run_at, max_attempts, timeout_ms, "
-                     "unique_key, created_at, state, attempts, started_at) VALUES (?1, ?2, ?3, "
-                     "?4, ?5, ?6, ?7, ?8, 'running', 1, ?8)"),
+                     "unique_key, created_at, state, attempts, started_at, node) VALUES (?1, ?2, "
+                     "?3, ?4, ?5, ?6, ?7, ?8, 'running', 1, ?8, ?9)"),
       // INDEXED BY: without ANALYZE statistics SQLite would pick jobs_next_run for the
       // run_at range and sort every ready job of the type.
       claim(db,
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?1 "
-            "WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim "
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?1, "
+            "node = ?4 WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim "
             "WHERE state = 'queued' AND type = ?2 AND run_at <= ?1 "
             "ORDER BY priority DESC, run_at, id LIMIT ?3) RETURNING " +
                 std::string(kColumns)),
       finish(db,
              "UPDATE jobs SET state = ?2, result = ?3, error = ?4, finished_at = ?5 "
-             "WHERE id = ?1 AND state = 'running'"),
+             "WHERE id = ?1 AND state = 'running' AND node = ?6"),
       finish_retry(db,
                    "UPDATE jobs SET state = 'queued', result = ?2, error = ?3, run_at = ?4, "
-                   "cancel_requested = 0 WHERE id = ?1 AND state = 'running'"),
+                   "cancel_requested = 0 WHERE id = ?1 AND state = 'running' AND node = ?5"),
       requeue(db,
               "UPDATE jobs SET state = 'queued', run_at = ?2, max_attempts = max_attempts + 1, "
-              "interruptions = interruptions + ?3 WHERE id = ?1 AND state = 'running'"),
+              "interruptions = interruptions + ?3 WHERE id = ?1 AND state = 'running' "
+              "AND node = ?4"),
       shift_retries(db,
                     "UPDATE jobs SET run_at = MAX(?1, run_at - ?2) "
                     "WHERE state = 'queued' AND run_at > ?1 AND attempts > 0"),
@@ -149,9 +150,15 @@ SqliteStore::Writer::Writer(SQLite::Database d)
                 "INSERT INTO handler_state (type, key, value) VALUES (?1, ?2, ?3) "
                 "ON CONFLICT (type, key) DO UPDATE SET value = excluded.value"),
       delete_state(db, "DELETE FROM handler_state WHERE type = ?1 AND key = ?2"),
+      register_node(db,
+                    "INSERT INTO nodes (name, started_at, heartbeat_at) VALUES (?1, ?2, ?2) "
+                    "RETURNING id"),
+      heartbeat(db, "UPDATE nodes SET heartbeat_at = ?2 WHERE id = ?1 AND dead = 0"),
+      bury_nodes(db, "UPDATE nodes SET dead = 1 WHERE id <> ?1 AND dead = 0"),
       // "state <> 'queued'" repeats the condition of the partial index jobs_finished.
       running(db,
-              "SELECT id, interruptions FROM jobs WHERE state <> 'queued' AND state = 'running'"),
+              "SELECT id, interruptions FROM jobs WHERE state <> 'queued' AND state = 'running' "
+              "AND (node <> ?1 OR ?1 = 0)"),
       give_up(db,
               "UPDATE jobs SET state = 'failed', interruptions = ?2, finished_at = ?3, error = ?4 "
               "WHERE id = ?1"),
@@ -181,8 +188,29 @@ Status SqliteStore::Writer::NotRunning(JobId id) {
   Job job;
   Status st = Load(id, &job);
   if (!st.ok()) return st;
+  if (job.state == JobState::kRunning) {
+    return Status::FailedPrecondition("job " + std::to_string(id) +
+                                      " is not this node's: it was rescued from this node and "
+                                      "runs elsewhere now");
+  }
   return Status::FailedPrecondition("job " + std::to_string(id) + " is " + JobStateName(job.state) +
                                     ", not running");
+}
+
+Status SqliteStore::Writer::RegisterNode(const std::string& name, TimeMs now, NodeId* out) {
+  Use q(register_node, name, now);
+  if (!q->executeStep()) return Status::Internal("INSERT ... RETURNING gave no row");
+  *out = q->getColumn(0).getInt64();
+  node = *out;
+  return Status::Ok();
+}
+
+Status SqliteStore::Writer::Heartbeat(TimeMs now) {
+  if (Use(heartbeat, node, now)->exec() == 0) {
+    return Status::FailedPrecondition("node " + std::to_string(node) +
+                                      " was declared dead; its running jobs were rescued");
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::Writer::Insert(const std::vector<NewJob>& jobs,
@@ -197,9 +225,15 @@ Status SqliteStore::Writer::Insert(const std::vector<NewJob>& jobs,
         continue;
       }
     }
-    Use q(j.start ? insert_started : insert, j.type, j.args, j.priority, j.run_at,
-          j.max_attempts, j.timeout, NullIfEmpty{j.unique_key}, j.created_at);
-    q->exec();
+    if (j.start) {
+      Use(insert_started, j.type, j.args, j.priority, j.run_at, j.max_attempts, j.timeout,
+          NullIfEmpty{j.unique_key}, j.created_at, node)
+          ->exec();
+    } else {
+      Use(insert, j.type, j.args, j.priority, j.run_at, j.max_attempts, j.timeout,
+          NullIfEmpty{j.unique_key}, j.created_at)
+          ->exec();
+    }
     out->push_back({db.getLastInsertRowid(), false});
   }
   return Status::Ok();
@@ -208,7 +242,7 @@ Status SqliteStore::Writer::Insert(const std::vector<NewJob>& jobs,
 Status SqliteStore::Writer::Claim(const std::string& type, int n, TimeMs now,
                                   std::vector<Job>* out) {
   out->clear();
-  Use q(claim, now, type, n);
+  Use q(claim, now, type, n, node);
   while (q->executeStep()) out->push_back(RowToJob(*q));
   // RETURNING yields rows in no particular order.
   std::sort(out->begin(), out->end(), [](const Job& a, const Job& b) {
@@ -222,9 +256,10 @@ Status SqliteStore::Writer::Claim(const std::string& type, int n, TimeMs now,
 Status SqliteStore::Writer::Finish(JobId id, const Outcome& o) {
   int changed = 0;
   if (o.state == JobState::kQueued) {
-    changed = Use(finish_retry, id, o.result, o.error, o.run_at)->exec();
+    changed = Use(finish_retry, id, o.result, o.error, o.run_at, node)->exec();
   } else if (IsFinal(o.state)) {
-    changed = Use(finish, id, JobStateName(o.state), o.result, o.error, o.finished_at)->exec();
+    changed =
+        Use(finish, id, JobStateName(o.state), o.result, o.error, o.finished_at, node)->exec();
   } else {
     return Status::InvalidArgument("a run cannot end in state running");
   }
@@ -257,7 +292,7 @@ Status SqliteStore::Writer::DeferNotice(int64_t id, TimeMs next_at, const std::s
 }
 
 Status SqliteStore::Writer::Requeue(JobId id, TimeMs now, bool count_interruption) {
-  int changed = Use(requeue, id, now, count_interruption ? 1 : 0)->exec();
+  int changed = Use(requeue, id, now, count_interruption ? 1 : 0, node)->exec();
   return changed == 0 ? NotRunning(id) : Status::Ok();
 }
 
@@ -329,9 +364,10 @@ Status SqliteStore::Writer::SetHandlerState(const std::string& type,
 Status SqliteStore::Writer::Recover(TimeMs now, int crash_retries, const NoticeMaker& make,
                                     RecoveryReport* out) {
   *out = RecoveryReport();
+  Use(bury_nodes, node)->exec();
   std::vector<std::pair<JobId, int>> jobs;
   {
-    Use q(running);
+    Use q(running, node);
     while (q->executeStep())
       jobs.emplace_back(q->getColumn(0).getInt64(), q->getColumn(1).getInt());
   }
@@ -408,7 +444,11 @@ SqliteStore::Reader::Reader(SQLite::Database d)
       per_minute(db,
                  "SELECT finished_at / 60000, COUNT(*), SUM(state = 'failed') FROM jobs "
                  "WHERE state <> 'queued' AND state IN ('done', 'failed', 'cancelled') "
-                 "AND finished_at >= ?1 GROUP BY finished_at / 60000 ORDER BY 1") {}
+                 "AND finished_at >= ?1 GROUP BY finished_at / 60000 ORDER BY 1"),
+      nodes(db,
+            "SELECT n.id, n.name, n.started_at, n.heartbeat_at, n.dead, (SELECT COUNT(*) FROM "
+            "jobs WHERE state <> 'queued' AND state = 'running' AND node = n.id) FROM nodes n "
+            "ORDER BY n.dead, n.id DESC LIMIT 50") {}
 
 SQLite::Statement& SqliteStore::Reader::ListStatement(int mask) {
   auto& s = lists[mask];
@@ -538,6 +578,21 @@ Status SqliteStore::Reader::FinishedPerMinute(TimeMs since, std::vector<MinuteAc
     m.finished = q->getColumn(1).getInt64();
     m.failed = q->getColumn(2).getInt64();
     out->push_back(m);
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Reader::Nodes(std::vector<NodeInfo>* out) {
+  Use q(nodes);
+  while (q->executeStep()) {
+    NodeInfo n;
+    n.id = q->getColumn(0).getInt64();
+    n.name = q->getColumn(1).getString();
+    n.started_at = q->getColumn(2).getInt64();
+    n.heartbeat_at = q->getColumn(3).getInt64();
+    n.dead = q->getColumn(4).getInt() != 0;
+    n.running = q->getColumn(5).getInt64();
+    out->push_back(std::move(n));
   }
   return Status::Ok();
 }

@@ -41,6 +41,8 @@ struct SqliteStore::Writer {
   Status SetPaused(const std::string& type, bool paused);
   Status SetScheduleFire(const std::string& type, TimeMs fire_time);
   Status SetHandlerState(const std::string& type, const std::map<std::string, std::string>& values);
+  Status RegisterNode(const std::string& name, TimeMs now, NodeId* out);
+  Status Heartbeat(TimeMs now);
   Status Recover(TimeMs now, int crash_retries, const NoticeMaker& make, RecoveryReport* out);
   Status AddNotices(const std::vector<Notice>& notices);
   Status RemoveNotice(int64_t id);
@@ -53,6 +55,7 @@ struct SqliteStore::Writer {
 
   SQLite::Database db;
   bool synchronous_full = true;  // what PRAGMA synchronous is set to now
+  NodeId node = 0;               // the node this store acts for (RegisterNode)
   SQLite::Statement begin;
   SQLite::Statement commit;
   SQLite::Statement savepoint;
@@ -74,6 +77,9 @@ struct SqliteStore::Writer {
   SQLite::Statement set_fire;
   SQLite::Statement set_state;
   SQLite::Statement delete_state;
+  SQLite::Statement register_node;
+  SQLite::Statement heartbeat;
+  SQLite::Statement bury_nodes;
   SQLite::Statement running;
   SQLite::Statement give_up;
   SQLite::Statement recover;
@@ -101,6 +107,7 @@ struct SqliteStore::Reader {
   Status PendingNotices(std::optional<TimeMs>* next, int64_t* count);
   Status Activity(TimeMs since, std::vector<TypeActivity>* out);
   Status FinishedPerMinute(TimeMs since, std::vector<MinuteActivity>* out);
+  Status Nodes(std::vector<NodeInfo>* out);
 
   // LIST with the filters `mask` names (1: type, 2: state, 4: before_id), cached.
   SQLite::Statement& ListStatement(int mask);
@@ -117,6 +124,7 @@ struct SqliteStore::Reader {
   SQLite::Statement pending_notices;
   SQLite::Statement activity;
   SQLite::Statement per_minute;
+  SQLite::Statement nodes;
   std::map<int, std::unique_ptr<SQLite::Statement>> lists;
 };
 

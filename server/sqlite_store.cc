@@ -374,6 +374,24 @@ void SqliteStore::InsertAsync(std::vector<NewJob> jobs, InsertCallback done, Com
           by);
 }
 
+Result<NodeId> SqliteStore::RegisterNode(const std::string& name, TimeMs now) {
+  NodeId id = 0;
+  Status st = WriteAndWait(true, false, [&](Writer& w) { return w.RegisterNode(name, now, &id); });
+  if (!st.ok()) return st;
+  return id;
+}
+
+Status SqliteStore::Heartbeat(TimeMs now) {
+  return WriteAndWait(false, false, [&](Writer& w) { return w.Heartbeat(now); });
+}
+
+Result<std::vector<NodeInfo>> SqliteStore::Nodes() {
+  std::vector<NodeInfo> nodes;
+  Status st = Read([&](Reader& r) { return r.Nodes(&nodes); });
+  if (!st.ok()) return st;
+  return nodes;
+}
+
 Result<std::vector<Job>> SqliteStore::Claim(const std::string& type, int n, TimeMs now) {
   std::vector<Job> jobs;
   if (n <= 0) return jobs;

@@ -68,6 +68,9 @@ class SqliteStore : public Store {
   void InsertAsync(std::vector<NewJob> jobs, InsertCallback done,
                    CommitBy by = CommitBy::kWriter) override;
   void CommitQueued() override;
+  Result<NodeId> RegisterNode(const std::string& name, TimeMs now) override;
+  Status Heartbeat(TimeMs now) override;
+  Result<std::vector<NodeInfo>> Nodes() override;
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;

@@ -101,6 +101,18 @@ struct MinuteActivity {
   int64_t failed = 0;
 };
 
+// A torqued process working on the store: every start registers a new one.
+using NodeId = int64_t;
+
+struct NodeInfo {
+  NodeId id = 0;
+  std::string name;  // host and pid
+  TimeMs started_at = 0;
+  TimeMs heartbeat_at = 0;
+  bool dead = false;  // declared dead: its running jobs were rescued
+  int64_t running = 0;  // jobs it runs now
+};
+
 // What startup recovery did.
 struct RecoveryReport {
   std::vector<JobId> requeued;  // were running, back to queued
@@ -137,12 +149,24 @@ class Store {
   // Blocking form of InsertAsync.
   Result<std::vector<InsertResult>> Insert(std::vector<NewJob> jobs);
 
-  // Marks up to `n` ready jobs of `type` (queued, run_at <= now) running:
+  // Nodes. RegisterNode makes this process a new node, the one this store acts for from
+  // then on: its claims and jobs stored running are the node's, and only the node running a
+  // job may record its end or requeue it (others get kFailedPrecondition: the job was
+  // rescued from a node declared dead). Call once at start, before Recover. Until then the
+  // store acts for node 0, which Recover does not spare (tests, tools).
+  virtual Result<NodeId> RegisterNode(const std::string& name, TimeMs now) = 0;
+  // This node is alive at `now`. kFailedPrecondition once it was declared dead.
+  virtual Status Heartbeat(TimeMs now) = 0;
+  // The live nodes, then the dead ones, newest first (at most 50), with the jobs each runs.
+  virtual Result<std::vector<NodeInfo>> Nodes() = 0;
+
+  // Marks up to `n` ready jobs of `type` (queued, run_at <= now) running on this node:
   // attempts+1, started_at = now. Returns them in priority desc, run_at, id order.
   virtual Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) = 0;
   // Earliest run_at among queued jobs of `type`; nullopt when none is queued.
   virtual Result<std::optional<TimeMs>> NextRunAt(const std::string& type) = 0;
-  // Records the end of a running attempt. kFailedPrecondition if the job is not running.
+  // Records the end of a running attempt. kFailedPrecondition if the job is not running on
+  // this node.
   virtual Status Finish(JobId id, const Outcome& outcome) = 0;
   // Finish, then Claim(type, n, now), in one write: how a worker that ended a job takes
   // the next one. On failure neither happened. This default makes two calls.
@@ -188,9 +212,10 @@ class Store {
   virtual Status SetHandlerState(const std::string& type,
                                  const std::map<std::string, std::string>& values) = 0;
 
-  // Startup: every running job goes back to queued with interruptions+1, or to
-  // failed when its interruptions reach `crash_retries`; the notices `make` returns
-  // for a failed job are stored in the same transaction. Call before serving.
+  // Startup: the nodes that are not running any more are declared dead (with SQLite: every
+  // node but this one), and every job running on one of them goes back to queued with
+  // interruptions+1, or to failed when its interruptions reach `crash_retries`; the notices
+  // `make` returns for a failed job are stored in the same transaction. Call before serving.
   virtual Result<RecoveryReport> Recover(TimeMs now, int crash_retries,
                                          const NoticeMaker& make = {}) = 0;
 

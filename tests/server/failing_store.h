@@ -70,6 +70,11 @@ class FailingStore : public server::Store {
     inner_.InsertAsync(std::move(jobs), std::move(done), by);
   }
   void CommitQueued() override { inner_.CommitQueued(); }
+  Result<server::NodeId> RegisterNode(const std::string& name, TimeMs now) override {
+    return inner_.RegisterNode(name, now);
+  }
+  Status Heartbeat(TimeMs now) override { return inner_.Heartbeat(now); }
+  Result<std::vector<server::NodeInfo>> Nodes() override { return inner_.Nodes(); }
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override {
     if (auto st = Check(Kind::kClaim)) return *st;
     return inner_.Claim(type, n, now);

@@ -305,7 +305,8 @@ TEST_F(SqliteStoreTest, MigrationCountsTheJobsAlreadyThere) {
     SQLite::Database db(path_, SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_update; "
-        "DROP TRIGGER job_counts_delete; DROP TABLE job_counts; PRAGMA user_version = 4");
+        "DROP TRIGGER job_counts_delete; DROP TABLE job_counts; DROP TABLE nodes; "
+        "ALTER TABLE jobs DROP COLUMN node; PRAGMA user_version = 4");
   }
   Reopen();
   auto counts = store_->Counts(0);

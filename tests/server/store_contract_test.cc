@@ -484,6 +484,80 @@ TEST_P(StoreContractTest, SetScheduleFireUpsertsWithoutAJob) {
   EXPECT_TRUE(store_->List(Filter("tick"))->empty());
 }
 
+TEST_P(StoreContractTest, NodesAreRegisteredAndRunTheJobsTheyClaim) {
+  auto node = store_->RegisterNode("host-a:42", 1000);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_GT(*node, 0);
+  JobId claimed = AddRunning("t");
+  NewJob started = MakeJob("t");
+  started.start = true;
+  JobId stored_running = Add(started);
+  ASSERT_TRUE(store_->Heartbeat(2000).ok());
+
+  auto nodes = store_->Nodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  ASSERT_EQ(nodes->size(), 1u);
+  const NodeInfo& n = nodes->front();
+  EXPECT_EQ(n.id, *node);
+  EXPECT_EQ(n.name, "host-a:42");
+  EXPECT_EQ(n.started_at, 1000);
+  EXPECT_EQ(n.heartbeat_at, 2000);
+  EXPECT_FALSE(n.dead);
+  EXPECT_EQ(n.running, 2);
+  ASSERT_TRUE(store_->Finish(claimed, Ended(JobState::kDone, 3000)).ok());
+  ASSERT_TRUE(store_->Requeue(stored_running, 3000, false).ok());
+  EXPECT_EQ(store_->Nodes()->front().running, 0);
+}
+
+TEST_P(StoreContractTest, ARestartedNodeRescuesTheJobsOfTheOldOneWhichCanEndThemNoMore) {
+  auto old_node = store_->RegisterNode("host-a:1", 1000);
+  ASSERT_TRUE(old_node.ok());
+  JobId a = AddRunning("t");
+  JobId b = AddRunning("t");
+  Reopen();  // torqued killed and started again: a new node
+  auto node = store_->RegisterNode("host-a:2", 5000);
+  ASSERT_TRUE(node.ok());
+  EXPECT_GT(*node, *old_node);
+
+  // Before recovery the jobs still belong to the old node: this one cannot end them.
+  Status st = store_->Finish(a, Ended(JobState::kDone, 5000));
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "job " + std::to_string(a) +
+                              " is not this node's: it was rescued from this node and runs "
+                              "elsewhere now");
+  EXPECT_EQ(store_->Requeue(b, 5000, true).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(MustGet(a).state, JobState::kRunning);
+
+  auto report = store_->Recover(6000, 3);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->requeued, (std::vector<JobId>{a, b}));
+  auto nodes = store_->Nodes();
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ(nodes->at(0).id, *node);  // the live one first
+  EXPECT_FALSE(nodes->at(0).dead);
+  EXPECT_EQ(nodes->at(1).id, *old_node);
+  EXPECT_TRUE(nodes->at(1).dead);
+  EXPECT_EQ(nodes->at(1).running, 0);
+
+  // Claimed again, the jobs are this node's.
+  auto again = store_->Claim("t", 2, 7000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Ids(*again), (std::vector<JobId>{a, b}));
+  EXPECT_TRUE(store_->Finish(a, Ended(JobState::kDone, 8000)).ok());
+  EXPECT_EQ(store_->Nodes()->front().running, 1);
+}
+
+TEST_P(StoreContractTest, RecoveryLeavesTheJobsOfTheCurrentNodeAlone) {
+  ASSERT_TRUE(store_->RegisterNode("host-a:1", 1000).ok());
+  JobId mine = AddRunning("t");
+  auto report = store_->Recover(2000, 3);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->requeued.empty());
+  EXPECT_EQ(MustGet(mine).state, JobState::kRunning);
+  EXPECT_TRUE(store_->Finish(mine, Ended(JobState::kDone, 3000)).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(Sqlite()),
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;
