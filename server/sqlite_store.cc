@@ -377,7 +377,14 @@ void SqliteStore::InsertAsync(std::vector<NewJob> jobs, InsertCallback done, Com
 Result<NodeId> SqliteStore::RegisterNode(const std::string& name, TimeMs now) {
   NodeId id = 0;
   Status st = WriteAndWait(true, false, [&](Writer& w) { return w.RegisterNode(name, now, &id); });
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    // The node's row was rolled back: act for none rather than for a node that does not exist.
+    (void)WriteAndWait(false, false, [](Writer& w) {
+      w.node = 0;
+      return Status::Ok();
+    });
+    return st;
+  }
   return id;
 }
 
