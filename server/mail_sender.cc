@@ -13,6 +13,8 @@
 #include <random>
 #include <utility>
 
+#include "core/host_name.h"
+
 namespace torque::server {
 namespace {
 
@@ -35,12 +37,6 @@ CURLcode InitCurlOnce() {
   static CURLcode result = CURLE_OK;
   std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
   return result;
-}
-
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
 }
 
 std::string Base64(std::string_view in) {

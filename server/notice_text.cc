@@ -1,8 +1,7 @@
 #include "server/notice_text.h"
 
-#include <unistd.h>
-
 #include "core/duration.h"
+#include "core/host_name.h"
 
 namespace torque::server {
 namespace {
@@ -33,12 +32,6 @@ std::string OneLine(const std::string& text) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
-}
-
-std::string HostName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "localhost";
-  return host;
 }
 
 std::string Word(const Job& job) {

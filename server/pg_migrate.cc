@@ -1,7 +1,8 @@
 #include "server/pg_migrate.h"
 
-#include <cstdio>
 #include <string>
+
+#include "core/migrations.h"
 
 namespace torque::server::pg {
 
@@ -24,28 +25,18 @@ Status Apply(Connection& db, std::span<const EmbeddedFile> files) {
   auto row = db.Exec("SELECT version FROM torque_schema_version");
   if (!row.ok()) return row.status();
   const int version = static_cast<int>(row->Int(0, 0));
-  const int known = static_cast<int>(files.size());
-  if (version > known) {
-    return Status::FailedPrecondition("the database has schema version " + std::to_string(version) +
-                                      ", newer than this torqued knows (" + std::to_string(known) +
-                                      "); upgrade torqued");
-  }
-  for (int v = version + 1; v <= known; ++v) {
-    const EmbeddedFile& file = files[v - 1];
-    char prefix[16];
-    std::snprintf(prefix, sizeof(prefix), "%04d_", v);
-    if (!file.name.starts_with(prefix)) {
-      return Status::Internal("migration " + std::to_string(v) + " is named " +
-                              std::string(file.name));
-    }
+  auto pending = PendingMigrations(files, version, "the database");
+  if (!pending.ok()) return pending.status();
+  if (pending->empty()) return Status::Ok();
+  for (const EmbeddedFile& file : *pending) {
     if (Status st = db.ExecScript(std::string(file.text)); !st.ok()) {
       const std::string what = "migration " + std::string(file.name) + " failed: " + st.message();
       return st.code() == Status::Code::kUnavailable ? Status::Unavailable(what)
                                                      : Status::IoError(what);
     }
   }
-  if (version == known) return Status::Ok();
-  auto set = db.Exec("UPDATE torque_schema_version SET version = $1::int", {std::to_string(known)});
+  auto set = db.Exec("UPDATE torque_schema_version SET version = $1::int",
+                     {std::to_string(files.size())});
   return set.status();
 }
 

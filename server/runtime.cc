@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/duration.h"
+#include "core/host_name.h"
 #include "jobs/rtorrent/connector.h"
 #include "server/daemon.h"
 #include "server/db_check.h"
@@ -159,10 +159,7 @@ int Runtime::Open(std::string* why) {
     return MakeNotices(it->second, job, p.clock.Now());
   };
   // This process is a new node; recovery then rescues the jobs of the earlier ones.
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-  auto node = p.store->RegisterNode(std::string(host) + ":" + std::to_string(::getpid()),
-                                    p.clock.Now());
+  auto node = p.store->RegisterNode(HostName() + ":" + std::to_string(::getpid()), p.clock.Now());
   if (!node.ok()) {
     *why = "cannot register this node: " + node.status().message();
     return kExitIoError;

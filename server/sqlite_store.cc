@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/embedded.h"
+#include "core/migrations.h"
 #include "server/sqlite_ops.h"
 
 namespace torque::server {
@@ -71,24 +72,15 @@ Result<int> LockDatabase(const std::string& path) {
 // failure part way (a full disk) leaves the file at its old version, never between two.
 Status Migrate(SQLite::Database& db, const std::string& path) {
   const auto files = embedded::schema_sql();
-  const int known = static_cast<int>(files.size());
   const int version = db.execAndGet("PRAGMA user_version").getInt();
-  if (version > known) {
-    return Status::FailedPrecondition(
-        "database " + path + " has schema version " + std::to_string(version) +
-        ", newer than this torqued knows (" + std::to_string(known) + "); upgrade torqued");
-  }
-  if (version == known) return Status::Ok();
+  auto pending = PendingMigrations(files, version, "database " + path);
+  if (!pending.ok()) return pending.status();
+  if (pending->empty()) return Status::Ok();
   SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-  for (int v = version + 1; v <= known; ++v) {
-    char prefix[16];
-    std::snprintf(prefix, sizeof(prefix), "%04d_", v);
-    if (!files[v - 1].name.starts_with(prefix)) {
-      return Status::Internal("migration " + std::to_string(v) + " is named " +
-                              std::string(files[v - 1].name));
-    }
-    db.exec(std::string(files[v - 1].text));
-    db.exec("PRAGMA user_version = " + std::to_string(v));
+  int v = version;
+  for (const EmbeddedFile& file : *pending) {
+    db.exec(std::string(file.text));
+    db.exec("PRAGMA user_version = " + std::to_string(++v));
   }
   txn.commit();
   return Status::Ok();

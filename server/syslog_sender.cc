@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "core/host_name.h"
 
 namespace torque::server {
 namespace {
@@ -91,9 +92,7 @@ Result<Target> ParseAddress(const std::string& address) {
 
 // The host name without its domain (RFC 3164 4.1.2).
 std::string ShortHostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
-  std::string host = buf;
+  const std::string host = HostName();
   return host.substr(0, host.find('.'));
 }
 

@@ -1,0 +1,13 @@
+#include "core/host_name.h"
+
+#include <unistd.h>
+
+namespace torque {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace torque
