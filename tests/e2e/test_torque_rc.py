@@ -82,7 +82,8 @@ class TorqueRcTest(DaemonTest):
         self.d.reload()
         path, h = self.make_torrent("quiet.bin")
         self.call(self.sock, "load.verbose", "", path)
-        wait_for(lambda: self.call(self.sock, "d.hash", h), what="the load")
+        # rTorrent loads on its next tick: until then d.hash faults, download_list lacks it.
+        wait_for(lambda: h in self.call(self.sock, "download_list", ""), what="the load")
         self.d.stop()
         # torqued gone: rTorrent answers as quickly as ever while its hooks fail.
         began = time.monotonic()
