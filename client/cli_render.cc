@@ -262,6 +262,16 @@ void PrintStats(std::ostream& out, const json& s) {
         << Text(Field(notify, "failed_attempts")) << ", dropped " << Text(Field(notify, "dropped"))
         << '\n';
   }
+  const json& nodes = Field(s, "nodes");
+  if (nodes.is_array() && nodes.size() > 1) {  // one node: the line above says it all
+    out << '\n';
+    Table n({"NODE", "NAME", "RUNNING", "HEARTBEAT"}, {true, false, true, true});
+    for (const json& node : nodes) {
+      n.Add({Text(Field(node, "id")) + (Flag(node, "this") ? "*" : ""), Text(Field(node, "name")),
+             Text(Field(node, "running")), Seconds(Field(node, "heartbeat_age_s")) + " ago"});
+    }
+    n.Print(out);
+  }
   const json& types = Field(s, "types");
   if (!types.is_array() || types.empty()) return;
   out << '\n';

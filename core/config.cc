@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "core/config_values.h"
+#include "core/database_uri.h"
+#include "core/duration.h"
 #include "core/schedule.h"
 #include "core/embedded.h"
 #include "core/ini_reader.h"
@@ -31,9 +33,11 @@ constexpr const char* kDefaultsName = "<defaults>";
 constexpr const char* kReserved[] = {"submit", "status", "wait",    "cancel", "retry",
                                      "list",   "stats",  "types",   "pause",  "resume",
                                      "reload", "ping",   "version", "help",   "rt"};
-constexpr const char* kServerKeys[] = {"socket",   "socket_mode",    "socket_group", "database",
-                                       "pid_file", "log_file",       "log_level",    "retention",
-                                       "jobs_dir", "shutdown_grace", "crash_retries"};
+constexpr const char* kServerKeys[] = {
+    "socket",         "socket_mode",   "socket_group",  "database",       "pid_file",
+    "log_file",       "log_level",     "retention",     "jobs_dir",       "shutdown_grace",
+    "crash_retries",  "database_pool", "database_listen", "database_poll", "node_heartbeat",
+    "node_timeout"};
 constexpr const char* kNotifyKeys[] = {
     "smtp_url",       "mail_from",       "smtp_user",    "smtp_password", "starttls",
     "smtp_ca_file",
@@ -320,7 +324,9 @@ Status Loader::BuildServer() {
   sc.log_file = (state / "torqued.log").string();
   for (const auto& [key, item] : server_) {
     Status s;
-    if (key == "socket" || key == "database") {
+    if (key == "database" && IsPostgresqlUri(item.setting.value)) {
+      sc.database = item.setting.value;
+    } else if (key == "socket" || key == "database") {
       if (item.setting.value.empty()) return Fail(item, "a path", "");
       (key == "socket" ? sc.socket : sc.database) = ResolvePath(item.setting);
     } else if (key == "pid_file" || key == "log_file" || key == "jobs_dir") {
@@ -337,8 +343,26 @@ Status Loader::BuildServer() {
       s = ToDuration(item, key == "retention" ? sc.retention : sc.shutdown_grace);
     } else if (key == "crash_retries") {
       s = ToInt(item, 0, 1000, sc.crash_retries);
+    } else if (key == "database_pool") {
+      s = ToInt(item, 1, 64, sc.database_pool);
+    } else if (key == "database_listen") {
+      s = ToBool(item, sc.database_listen);
+    } else if (key == "database_poll" || key == "node_heartbeat" || key == "node_timeout") {
+      DurationMs& d = key == "database_poll"    ? sc.database_poll
+                      : key == "node_heartbeat" ? sc.node_heartbeat
+                                                : sc.node_timeout;
+      s = ToDuration(item, d);
+      if (s.ok() && d <= 0) s = Fail(item, "a duration above 0", item.setting.value);
     }
     if (!s.ok()) return s;
+  }
+  if (sc.node_timeout < 2 * sc.node_heartbeat) {
+    // A node must miss two heartbeats in a row before the others give up on it.
+    auto it = server_.find("node_timeout");
+    if (it == server_.end()) it = server_.find("node_heartbeat");
+    return Fail(it->second, "node_timeout (" + FormatDuration(sc.node_timeout) +
+                                ") must be at least twice node_heartbeat (" +
+                                FormatDuration(sc.node_heartbeat) + ")");
   }
   RtorrentConfig& rt = config_.rtorrent;
   rt.rtorrent_rc = ToPath("~/.rtorrent.rc", "");

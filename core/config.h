@@ -58,7 +58,13 @@ struct ServerConfig {
   std::string socket;           // absolute path
   unsigned socket_mode = 0600;
   std::string socket_group;     // empty: the daemon's group
-  std::string database;         // SQLite file, absolute path
+  // SQLite file (absolute path), or a PostgreSQL URI that several nodes share.
+  std::string database;
+  int database_pool = 4;               // PostgreSQL: connections per node (and a listener)
+  bool database_listen = true;         // PostgreSQL: LISTEN/NOTIFY; false: poll (PgBouncer)
+  DurationMs database_poll = 1000;     // database_listen = false: how often to poll
+  DurationMs node_heartbeat = 2000;    // PostgreSQL: how often a node says it is alive
+  DurationMs node_timeout = 15'000;    // PostgreSQL: silent this long, a node is dead
   std::string pid_file;
   std::string log_file;         // empty: stderr only
   std::string log_level = "info";

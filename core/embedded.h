@@ -15,6 +15,8 @@ struct EmbeddedFile {
 namespace embedded {
 // schema/NNNN_*.sql in migration order (library torque_schema).
 std::span<const EmbeddedFile> schema_sql();
+// schema_pg/NNNN_*.sql, the PostgreSQL store's migrations (library torque_schema_pg).
+std::span<const EmbeddedFile> schema_pg_sql();
 // etc/torque.ini, the compiled-in defaults (library torque_default_config).
 std::span<const EmbeddedFile> default_config();
 }  // namespace embedded

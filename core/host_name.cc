@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <string>
+
 namespace torque {
 
 std::string HostName() {
@@ -9,5 +11,7 @@ std::string HostName() {
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
   return buf;
 }
+
+std::string NodeName() { return HostName() + ":" + std::to_string(::getpid()); }
 
 }  // namespace torque

@@ -8,4 +8,7 @@ namespace torque {
 // gethostname(), or "localhost" when it fails or is empty.
 std::string HostName();
 
+// This process as a node of a shared database: "host:pid".
+std::string NodeName();
+
 }  // namespace torque

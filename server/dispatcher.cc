@@ -458,9 +458,10 @@ std::shared_ptr<Dispatcher::Running> Dispatcher::RunOne(TypeQueue* q,
     } else {
       stored = next.status();
     }
+    if (!stored.ok() && StoreMayHeal(stored)) stored = RecordEnd(job, out, stored);
     if (stored.ok() && !out.notices.empty() && options_.on_notices) options_.on_notices();
     if (Status s = stored; !s.ok()) {
-      // The row stays 'running'; startup recovery will run it again.
+      // The row stays 'running': recovery runs it again (a rescued job runs elsewhere).
       log_->error("job {}: cannot record its end ({}): {}", job.id, JobStateName(out.state),
                   s.message());
     } else if (out.state == JobState::kQueued) {
@@ -495,6 +496,30 @@ std::shared_ptr<Dispatcher::Running> Dispatcher::RunOne(TypeQueue* q,
   return next;
 }
 
+bool Dispatcher::StoreMayHeal(const Status& failure) {
+  return failure.code() == Status::Code::kUnavailable || failure.code() == Status::Code::kIoError;
+}
+
+Status Dispatcher::RecordEnd(const Job& job, const Outcome& out, Status failure) {
+  // The outcome is known and only the store is away (a database restart, a full disk): the
+  // worker keeps it and tries again, rather than leave the job 'running' until a restart.
+  log_->error("job {}: cannot record its end ({}), retrying: {}", job.id, JobStateName(out.state),
+              failure.message());
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Stopping past the grace: give up, recovery runs the job again.
+      if (stop_cv_.wait_for(lock, backoff, [this] { return shutting_down_; })) return failure;
+    }
+    Status st = store_.Finish(job.id, out);
+    if (st.ok()) log_->info("job {}: its end is recorded", job.id);
+    if (st.ok() || !StoreMayHeal(st)) return st;
+    failure = st;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
 void Dispatcher::Stop(DurationMs grace) {
   {
     std::lock_guard lock(mu_);
@@ -514,6 +539,7 @@ void Dispatcher::Stop(DurationMs grace) {
   if (!idle()) {
     log_->warn("stopping {} job(s) still running; they go back to the queue", running_.size());
     shutting_down_ = true;
+    stop_cv_.notify_all();
     for (auto& [id, run] : running_) run->cancel.Raise();
     idle_cv_.wait(lock, idle);
   }

@@ -141,6 +141,12 @@ class Dispatcher {
                  TimeMs now);
   // Destroys removed types whose last job ended; may unlock `lock` meanwhile.
   void ReapRetired(std::unique_lock<std::mutex>& lock);
+  // A store error that may pass (the database is away, an I/O error) rather than a refusal.
+  static bool StoreMayHeal(const Status& failure);
+  // Records the end of `job` the store refused with `failure`, trying again with backoff
+  // until it takes it, refuses for good, or the dispatcher stops past its grace (then
+  // `failure`).
+  Status RecordEnd(const Job& job, const Outcome& out, Status failure);
 
   Store& store_;
   const Clock& clock_;
@@ -150,6 +156,7 @@ class Dispatcher {
   mutable std::mutex mu_;
   std::condition_variable cv_;          // wakes Loop
   std::condition_variable idle_cv_;     // a job finished (for Stop)
+  std::condition_variable stop_cv_;     // shutting_down_ set (for RecordEnd)
   std::map<std::string, std::unique_ptr<TypeQueue>> types_;
   std::vector<std::unique_ptr<TypeQueue>> retired_;  // removed types with running jobs
   std::map<JobId, std::shared_ptr<Running>> running_;

@@ -1,6 +1,7 @@
 #include "server/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <stdexcept>
@@ -90,6 +91,30 @@ Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& pa
                          /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
                          /*paramFormats=*/nullptr, /*resultFormat=*/0));
   return Check(std::move(rows));
+}
+
+Result<std::vector<Connection::Notification>> Connection::Wait(int timeout_ms) {
+  std::vector<Notification> out;
+  const auto take = [&] {
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+      out.push_back({n->relname, n->extra ? n->extra : ""});
+      PQfreemem(n);
+    }
+  };
+  const auto lost = [&] {
+    return Status::Unavailable("database connection lost: " +
+                               OneLine(PQerrorMessage(conn_.get())));
+  };
+  take();  // those that arrived with an earlier statement's result
+  if (!out.empty()) return out;
+  pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
+  if (pfd.fd < 0) return lost();
+  if (::poll(&pfd, 1, timeout_ms) > 0) {
+    if (PQconsumeInput(conn_.get()) == 0) return lost();
+    take();
+  }
+  if (broken()) return lost();
+  return out;
 }
 
 Status Connection::ExecScript(const std::string& sql) {

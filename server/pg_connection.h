@@ -64,6 +64,15 @@ class Connection {
   // migration file), as one simple query. Errors as for Exec.
   Status ExecScript(const std::string& sql);
 
+  // A NOTIFY this connection LISTENs to.
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  // Waits up to `timeout_ms` for notifications (returns at once when some arrived earlier)
+  // and returns those received, possibly none. kUnavailable when the connection is lost.
+  Result<std::vector<Notification>> Wait(int timeout_ms);
+
   // The connection is gone (server restart, network): drop it and open a new one.
   bool broken() const;
   // The SQLSTATE of the last failed Exec ("" after a success or a lost connection), e.g.

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/database_uri.h"
 #include "core/duration.h"
 #include "core/host_name.h"
 #include "jobs/rtorrent/connector.h"
@@ -32,6 +33,7 @@
 #include "server/scheduler.h"
 #include "server/service.h"
 #include "server/socket_server.h"
+#include "server/pg_store.h"
 #include "server/sqlite_store.h"
 
 namespace torque::server {
@@ -80,7 +82,8 @@ struct Runtime::Parts {
   // Declared before the store: its last callbacks may still post replies while it closes.
   boost::asio::io_context io;
   IoMailbox mailbox{io};
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
+  SqliteStore* sqlite = nullptr;  // the store when it is SQLite's
   JobMetrics job_metrics;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Intake> intake;
@@ -111,6 +114,9 @@ struct Runtime::Parts {
   // Opens the [http] listener when the configuration asks for one; the exit code and `why`
   // on failure.
   int OpenHttp(std::string* why);
+  // Opens the SQLite or PostgreSQL store [server] database names; the exit code and `why`
+  // on failure.
+  int OpenStore(std::string* why);
 };
 
 Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_unique<Parts>()) {
@@ -139,17 +145,7 @@ int Runtime::Open(std::string* why) {
            (plan.ok() ? misfire_grace.status() : plan.status()).message();
     return kExitConfig;
   }
-  // A damaged file is refused before anything writes to it.
-  if (Status s = CheckDatabaseFile(config.server.database); !s.ok()) {
-    *why = "cannot open the database: " + s.message();
-    return kExitIoError;
-  }
-  auto opened = SqliteStore::Open(SqliteStoreOptions{config.server.database});
-  if (!opened.ok()) {
-    *why = "cannot open the database: " + opened.status().message();
-    return opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError;
-  }
-  p.store = std::move(*opened);
+  if (int code = p.OpenStore(why); code != kExitOk) return code;
 
   // Recover: jobs a crash interrupted run again; those out of crash_retries fail, and
   // their notify_fail notices are stored in the same transaction.
@@ -159,7 +155,7 @@ int Runtime::Open(std::string* why) {
     return MakeNotices(it->second, job, p.clock.Now());
   };
   // This process is a new node; recovery then rescues the jobs of the earlier ones.
-  auto node = p.store->RegisterNode(HostName() + ":" + std::to_string(::getpid()), p.clock.Now());
+  auto node = p.store->RegisterNode(NodeName(), p.clock.Now());
   if (!node.ok()) {
     *why = "cannot register this node: " + node.status().message();
     return kExitIoError;
@@ -209,9 +205,20 @@ int Runtime::Open(std::string* why) {
     *why = "invalid configuration: " + s.message();
     return kExitConfig;
   }
-  p.service = std::make_unique<Service>(*p.store, *p.dispatcher, *p.intake, p.clock,
-                                        p.io.get_executor(),
-                                        ServiceInfo{config.server.database, p.clock.Now()});
+  // What other nodes on a shared database do: their jobs, cancels and pauses reach this one.
+  StoreEvents events;
+  events.ready = [&p](const std::string& type, TimeMs run_at) {
+    p.dispatcher->Notify(type, run_at);
+  };
+  events.cancel = [&p](JobId id) { p.dispatcher->CancelRunning(id); };
+  events.paused = [&p](const std::string& type, bool paused) {
+    p.dispatcher->SetPaused(type, paused);
+  };
+  events.notices = [&p] { p.notifier->Wake(); };
+  p.store->Watch(std::move(events));
+  p.service = std::make_unique<Service>(
+      *p.store, *p.dispatcher, *p.intake, p.clock, p.io.get_executor(),
+      ServiceInfo{RedactedDatabase(config.server.database), p.clock.Now(), NodeName()});
   p.service->SetNextFire([&p](const std::string& type) { return p.scheduler->NextFire(type); });
   p.service->SetOutboxInfo([&p] {
     NotifierStats n = p.notifier->stats();
@@ -225,6 +232,41 @@ int Runtime::Open(std::string* why) {
     return s.code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitOsError;
   }
   return p.OpenHttp(why);
+}
+
+int Runtime::Parts::OpenStore(std::string* why) {
+  const ServerConfig& sc = config->server;
+  if (IsPostgresqlUri(sc.database)) {
+    PgStoreOptions options;
+    options.uri = sc.database;
+    options.pool_size = sc.database_pool;
+    options.listen = sc.database_listen;
+    options.poll_interval = sc.database_poll;
+    options.heartbeat_interval = sc.node_heartbeat;
+    options.node_timeout = sc.node_timeout;
+    auto opened = PgStore::Open(options);
+    if (!opened.ok()) {
+      *why = "cannot open the database " + RedactedDatabase(sc.database) + ": " +
+             opened.status().message();
+      // Unreachable: worth another try later (a supervisor restarts on 75).
+      return opened.status().code() == Status::Code::kUnavailable ? kExitTempFail : kExitIoError;
+    }
+    store = std::move(*opened);
+    return kExitOk;
+  }
+  // A damaged file is refused before anything writes to it.
+  if (Status s = CheckDatabaseFile(sc.database); !s.ok()) {
+    *why = "cannot open the database: " + s.message();
+    return kExitIoError;
+  }
+  auto opened = SqliteStore::Open(SqliteStoreOptions{sc.database});
+  if (!opened.ok()) {
+    *why = "cannot open the database: " + opened.status().message();
+    return opened.status().code() == Status::Code::kAlreadyExists ? kExitTempFail : kExitIoError;
+  }
+  sqlite = opened->get();
+  store = std::move(*opened);
+  return kExitOk;
 }
 
 int Runtime::Parts::OpenHttp(std::string* why) {
@@ -249,7 +291,7 @@ int Runtime::Parts::OpenHttp(std::string* why) {
     return Service::OutboxInfo{pending.ok() ? pending->second : -1, n.delivered, n.failed_attempts,
                                n.dropped};
   };
-  sources.database_path = config->server.database;
+  sources.database_path = RedactedDatabase(config->server.database);
   sources.next_fire = [this](const std::string& type) { return scheduler->NextFire(type); };
   sources.rtorrent = [this] {
     std::lock_guard lock(rtorrent_mu);
@@ -279,15 +321,20 @@ void Runtime::Run(const std::function<void()>& on_ready) {
   p.Purge(p.config);
   p.SchedulePurge();
   p.log->info("torqued {} ready on {} (database {}, {} active job type(s))", TORQUE_VERSION,
-              p.config->server.socket, p.config->server.database, ActiveTypes(*p.config));
+              p.config->server.socket, RedactedDatabase(p.config->server.database),
+              ActiveTypes(*p.config));
   on_ready();
   p.io.run();
   p.http.reset();  // waits for pages being made, which read the store
   if (p.drain.joinable()) p.drain.join();
   if (p.purge_worker.joinable()) p.purge_worker.join();
-  SqliteStoreStats st = p.store->stats();
-  p.log->info("torqued stopped; {} database commits ({} synced) carried {} writes", st.commits,
-              st.synced_commits, st.ops);
+  if (p.sqlite) {
+    SqliteStoreStats st = p.sqlite->stats();
+    p.log->info("torqued stopped; {} database commits ({} synced) carried {} writes", st.commits,
+                st.synced_commits, st.ops);
+  } else {
+    p.log->info("torqued stopped");
+  }
 }
 
 void Runtime::Parts::BeginStop(const std::string& why) {

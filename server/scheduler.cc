@@ -204,6 +204,11 @@ void Scheduler::FireDue(const std::string& name, Entry entry, TimeMs now) {
                name, FormatTimeUtc(*recorded), FormatDuration(grace), When(next));
     return;
   }
+  if (inserted.existing && inserted.id == 0) {
+    log_->debug("job type {}: schedule fire at {} was made by another node", name,
+                FormatTimeUtc(*fire));
+    return;
+  }
   if (inserted.existing) {
     log_->debug("job type {}: schedule fired at {}; job {} is still queued or running, so no "
                "second run is queued",

@@ -280,6 +280,19 @@ std::string Service::Stats() {
               {"failed_attempts", o.failed_attempts},
               {"dropped", o.dropped}};
   }
+  // The live nodes working on the database: this one, and with a shared database the others.
+  Json nodes = Json::array();
+  if (auto list = store_.Nodes(); list.ok()) {
+    for (const NodeInfo& n : *list) {
+      if (n.dead) continue;
+      nodes.push_back({{"id", n.id},
+                       {"name", n.name},
+                       {"this", n.name == info_.node_name},
+                       {"running", n.running},
+                       {"started_at", n.started_at},
+                       {"heartbeat_age_s", (now - n.heartbeat_at) / 1000.0}});
+    }
+  }
   Json stats = {
       {"version", TORQUE_VERSION},
       {"protocol", protocol::kVersion},
@@ -294,6 +307,7 @@ std::string Service::Stats() {
         {"recent_finished", recent},
         {"recent_per_minute", recent / minutes}}},
       {"notifications", outbox},
+      {"nodes", nodes},
   };
   return FormatOk(Dump(stats));
 }

@@ -30,8 +30,9 @@ struct PeerInfo {
 
 // Facts STATS reports about the daemon.
 struct ServiceInfo {
-  std::string database_path;
+  std::string database_path;  // or URI, password hidden
   TimeMs started_at = 0;
+  std::string node_name;      // this process's node on the database (NodeName())
 };
 
 // Thread-safe. Replies may be delivered later and from any thread.

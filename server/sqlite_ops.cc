@@ -487,23 +487,7 @@ Status SqliteStore::Reader::Counts(TimeMs now, std::vector<TypeCounts>* out) {
     while (q->executeStep()) {
       TypeCounts& c = by_type[q->getColumn(0).getString()];
       const int64_t n = q->getColumn(2).getInt64();
-      switch (ParseJobState(q->getColumn(1).getText()).value_or(JobState::kFailed)) {
-        case JobState::kQueued:
-          c.queued = n;
-          break;
-        case JobState::kRunning:
-          c.running = n;
-          break;
-        case JobState::kDone:
-          c.done = n;
-          break;
-        case JobState::kFailed:
-          c.failed = n;
-          break;
-        case JobState::kCancelled:
-          c.cancelled = n;
-          break;
-      }
+      SetCount(c, ParseJobState(q->getColumn(1).getText()).value_or(JobState::kFailed), n);
     }
   }
   for (auto& [type, c] : by_type) {

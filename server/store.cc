@@ -15,6 +15,26 @@ Result<std::vector<InsertResult>> Store::Insert(std::vector<NewJob> jobs) {
   return result.get();
 }
 
+void SetCount(TypeCounts& counts, JobState state, int64_t n) {
+  switch (state) {
+    case JobState::kQueued:
+      counts.queued = n;
+      break;
+    case JobState::kRunning:
+      counts.running = n;
+      break;
+    case JobState::kDone:
+      counts.done = n;
+      break;
+    case JobState::kFailed:
+      counts.failed = n;
+      break;
+    case JobState::kCancelled:
+      counts.cancelled = n;
+      break;
+  }
+}
+
 Job StoredJob(const NewJob& job, JobId id) {
   Job out;
   out.id = id;

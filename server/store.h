@@ -84,6 +84,9 @@ struct TypeCounts {
   int64_t cancelled = 0;
 };
 
+// Sets the count of `state` in `counts` to `n`.
+void SetCount(TypeCounts& counts, JobState state, int64_t n);
+
 // What the jobs of one type that finished in a recent window did.
 struct TypeActivity {
   std::string type;
@@ -122,6 +125,18 @@ struct RecoveryReport {
 // The notifications of a job that startup recovery failed.
 using NoticeMaker = std::function<std::vector<Notice>(const Job&)>;
 
+// What other nodes did that this one acts on (several nodes on one database).
+struct StoreEvents {
+  // Jobs of `type` became ready, or will at `run_at` (submitted, retried or rescued).
+  std::function<void(const std::string& type, TimeMs run_at)> ready;
+  // A CANCEL of job `id`, which this node runs, reached another node.
+  std::function<void(JobId id)> cancel;
+  // A PAUSE or RESUME of `type` reached another node.
+  std::function<void(const std::string& type, bool paused)> paused;
+  // Notices were stored for delivery outside a job's end here (a rescue failed jobs).
+  std::function<void()> notices;
+};
+
 // Who commits an insert. kWriter: the store's writer thread, woken at once. kCaller: the
 // insert waits, without waking the writer thread, for the caller's next CommitQueued(),
 // which must follow (post it to the caller's event loop). The inserts a thread queues in
@@ -159,6 +174,10 @@ class Store {
   virtual Status Heartbeat(TimeMs now) = 0;
   // The live nodes, then the dead ones, newest first (at most 50), with the jobs each runs.
   virtual Result<std::vector<NodeInfo>> Nodes() = 0;
+
+  // Calls `events`, on a thread of the store's, for what other nodes do from now on. Call
+  // once, before serving. A store only one node can use has nothing to report.
+  virtual void Watch(StoreEvents events) { (void)events; }
 
   // Marks up to `n` ready jobs of `type` (queued, run_at <= now) running on this node:
   // attempts+1, started_at = now. Returns them in priority desc, run_at, id order.
@@ -202,8 +221,13 @@ class Store {
   virtual Result<std::map<std::string, TimeMs>> ScheduleFires() = 0;
   // One durable transaction: records `fire_time` as the last fire of `type` and inserts
   // `job`, coalescing on its unique_key like InsertAsync. On failure neither happened.
+  // A store several nodes share makes it a compare-and-set: when the last fire recorded is
+  // already at or after `fire_time` (another node made this fire), nothing happens and the
+  // result has id 0 (existing). With one node an earlier time is the clock going back, and
+  // it is recorded.
   virtual Result<InsertResult> Fire(const std::string& type, TimeMs fire_time, NewJob job) = 0;
-  // Records `fire_time` as the last fire of `type` without a job (a skipped misfire). Durable.
+  // Records `fire_time` as the last fire of `type` without a job (a skipped misfire), with
+  // Fire's compare-and-set where several nodes share the store. Durable.
   virtual Status SetScheduleFire(const std::string& type, TimeMs fire_time) = 0;
 
   // Handler state: the key/value pairs kept for `type` (none: an empty map).
@@ -213,13 +237,17 @@ class Store {
                                  const std::map<std::string, std::string>& values) = 0;
 
   // Startup: the nodes that are not running any more are declared dead (with SQLite: every
-  // node but this one), and every job running on one of them goes back to queued with
-  // interruptions+1, or to failed when its interruptions reach `crash_retries`; the notices
-  // `make` returns for a failed job are stored in the same transaction. Call before serving.
+  // node but this one; with PostgreSQL: those without a heartbeat for its node timeout), and
+  // every job running on one of them goes back to queued with interruptions+1, or to failed
+  // when its interruptions reach `crash_retries`; the notices `make` returns for a failed job
+  // are stored in the same transaction. Call before serving. A store several nodes share
+  // goes on doing this while it runs, with the same `crash_retries` and `make`.
   virtual Result<RecoveryReport> Recover(TimeMs now, int crash_retries,
                                          const NoticeMaker& make = {}) = 0;
 
-  // The outbox: up to `limit` notices due at `now`, oldest first.
+  // The outbox: up to `limit` notices due at `now`, oldest first. A store several nodes
+  // share leases them to this node: no other node gets them until this one removes or
+  // defers them, or the lease runs out (a node that died delivering).
   virtual Result<std::vector<Notice>> DueNotices(TimeMs now, int limit) = 0;
   // Earliest next_at and the number of notices in the outbox.
   virtual Result<std::pair<std::optional<TimeMs>, int64_t>> PendingNotices() = 0;

@@ -5,6 +5,8 @@
 #                                   trust over the socket), start it, create the database
 #                                   `torque_test`, and write its libpq URI to DIR/uri
 #   tests/pg/cluster.sh stop DIR    stop it (fast shutdown) and delete DIR
+#   tests/pg/cluster.sh down DIR    stop it (fast shutdown), keeping its data
+#   tests/pg/cluster.sh up DIR      start it again after `down`
 #
 # Run as root, the cluster belongs to the `postgres` account (PostgreSQL refuses to run as
 # root): DIR is chowned to it and the server commands run under `runuser`. Without the
@@ -14,7 +16,7 @@ set -eu
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|down|up DIR" >&2
   exit 64
 fi
 
@@ -38,6 +40,13 @@ stop() {
   rm -rf "$dir"
 }
 
+up() {
+  # Only the socket; the tests' own settings (fsync stays on: durability is under test).
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses= -c unix_socket_directories=$dir -c max_connections=200" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+}
+
 case $cmd in
   start)
     if [ -z "$bindir" ]; then
@@ -50,18 +59,21 @@ case $cmd in
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$bindir/initdb" -D "$dir/data" -U torque --auth=trust -E UTF8 --locale=C.UTF-8 \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    # Only the socket; the tests' own settings (fsync stays on: durability is under test).
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses= -c unix_socket_directories=$dir -c max_connections=100" \
-      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    up
     "$bindir/createdb" -h "$dir" -U torque torque_test
     printf 'postgresql:///torque_test?host=%s&user=torque\n' "$dir" >"$dir/uri"
     ;;
   stop)
     stop
     ;;
+  down)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  up)
+    up
+    ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|down|up DIR" >&2
     exit 64
     ;;
 esac

@@ -48,7 +48,7 @@ class ServiceTest : public ::testing::Test {
     intake_ = std::make_unique<Intake>(*store_, *dispatcher_, clock_,
                                        std::make_shared<const Config>(config_));
     service_ = std::make_unique<Service>(*store_, *dispatcher_, *intake_, clock_,
-                                         io_.get_executor(), ServiceInfo{"db", clock_.Now()});
+                                         io_.get_executor(), ServiceInfo{"db", clock_.Now(), "test:1"});
     dispatcher_->Start();
     io_thread_ = std::thread([this] { io_.run(); });
   }

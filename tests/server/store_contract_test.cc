@@ -11,8 +11,10 @@
 #include <ostream>
 #include <string>
 
+#include "server/pg_store.h"
 #include "server/sqlite_store.h"
 #include "server/store.h"
+#include "tests/server/pg_test_cluster.h"
 #include "tests/server/store_test_util.h"
 
 namespace torque::server {
@@ -22,23 +24,44 @@ namespace fs = std::filesystem;
 using Code = Status::Code;
 using namespace store_test;  // MakeJob, Ended, Filter, ... (the helpers of every store test)
 
-// A backend under test: opens the store kept in `dir` (a fresh, empty folder per test), again
-// after a close to see what survived.
+// Where one test's store lives: a fresh, empty folder, and for PostgreSQL a scratch database.
+struct Place {
+  std::string dir;
+  std::string uri;
+};
+
+// A backend under test: opens the store kept in a place, again after a close to see what
+// survived.
 struct Backend {
   std::string name;
-  std::function<Result<std::unique_ptr<Store>>(const std::string& dir)> open;
+  std::function<Result<std::unique_ptr<Store>>(const Place& place)> open;
+  bool postgresql = false;
 };
 
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 Backend Sqlite() {
-  return {"Sqlite", [](const std::string& dir) -> Result<std::unique_ptr<Store>> {
+  return {"Sqlite", [](const Place& place) -> Result<std::unique_ptr<Store>> {
             SqliteStoreOptions options;
-            options.path = dir + "/torque.db";
+            options.path = place.dir + "/torque.db";
             auto opened = SqliteStore::Open(options);
             if (!opened.ok()) return opened.status();
             return std::unique_ptr<Store>(std::move(*opened));
           }};
+}
+
+Backend Postgresql() {
+  return {"Postgresql",
+          [](const Place& place) -> Result<std::unique_ptr<Store>> {
+            PgStoreOptions options;
+            options.uri = place.uri;
+            // One node at a time, as with SQLite: every earlier node counts as dead.
+            options.node_timeout = 0;
+            auto opened = PgStore::Open(options);
+            if (!opened.ok()) return opened.status();
+            return std::unique_ptr<Store>(std::move(*opened));
+          },
+          true};
 }
 
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
@@ -46,18 +69,25 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "torque-contract-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    place_.dir = tmpl;
+    if (GetParam().postgresql) {
+      std::string cluster;
+      TORQUE_PG_URI_OR_SKIP(cluster);
+      scratch_ = std::make_unique<torque::testing::PgScratchDatabase>(cluster);
+      place_.uri = scratch_->uri();
+    }
     Reopen();
   }
   void TearDown() override {
     store_.reset();
-    fs::remove_all(dir_);
+    scratch_.reset();
+    fs::remove_all(place_.dir);
   }
 
   // Closes the store (every pending write done) and opens it again.
   void Reopen() {
     store_.reset();
-    auto opened = GetParam().open(dir_);
+    auto opened = GetParam().open(place_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(*opened);
   }
@@ -68,7 +98,8 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   }
   Job MustGet(JobId id) { return store_test::MustGet(*store_, id); }
 
-  std::string dir_;
+  Place place_;
+  std::unique_ptr<torque::testing::PgScratchDatabase> scratch_;
   std::unique_ptr<Store> store_;
 };
 
@@ -558,7 +589,7 @@ TEST_P(StoreContractTest, RecoveryLeavesTheJobsOfTheCurrentNodeAlone) {
   EXPECT_TRUE(store_->Finish(mine, Ended(JobState::kDone, 3000)).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(Sqlite()),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(Sqlite(), Postgresql()),
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;
                          });
