@@ -455,6 +455,8 @@ Status Loader::BuildType(const std::string& name, const TypeDraft& draft, JobTyp
       s = ToInt(item, INT_MIN, INT_MAX, t.priority);
     } else if (key == "coalesce") {
       s = ToBool(item, t.coalesce);
+    } else if (key == "max_running") {
+      s = ToInt(item, 0, 1'000'000, t.max_running);
     } else if (key == "dry_run") {
       s = ToBool(item, t.dry_run);
     } else if (key == "notify_success" || key == "notify_fail") {

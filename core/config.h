@@ -31,6 +31,7 @@ struct JobTypeConfig {
   std::string handler = "exec";  // canonical name after alias resolution
   bool active = true;            // "active" or "enabled"
   int concurrent = 1;            // worker threads
+  int max_running = 0;           // running jobs of all nodes together; 0: no limit
   std::string schedule;          // empty: none (issue 4)
   int retries = 0;               // extra attempts after a failure
   DurationMs retry_delay = 10'000;  // base of the exponential backoff

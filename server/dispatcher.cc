@@ -56,6 +56,8 @@ namespace {
 constexpr DurationMs kRescanMs = 5'000;
 // After a store error, claiming for that type pauses this long.
 constexpr DurationMs kStoreErrorBackoffMs = 1'000;
+// How soon a type held back by its max_running looks again for a free place.
+constexpr DurationMs kMaxRunningRecheckMs = 250;
 // The wall clock going back by more than this is a jump (NTP slews smaller steps).
 constexpr DurationMs kClockJumpMs = 1'000;
 
@@ -81,6 +83,11 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::Configure(const Config& config, Handlers handlers, std::set<std::string> paused) {
+  std::map<std::string, int> max_running;
+  for (const auto& [name, type] : config.types) {
+    if (type.max_running > 0) max_running[name] = type.max_running;
+  }
+  store_.SetMaxRunning(std::move(max_running));
   {
     std::lock_guard lock(mu_);
     std::map<std::string, std::unique_ptr<TypeQueue>> next;
@@ -161,7 +168,9 @@ Dispatcher::InsertTicket Dispatcher::BeginInsert(const std::string& type, TimeMs
   ticket.queue_ = &q;
   const bool waiting =
       q.ready || q.claim_failed || q.inflight > 0 || (q.next_at && *q.next_at <= now);
-  if (!stopping_ && !q.paused && !waiting && q.free_slots() > 0) {
+  // A type capped across nodes starts its jobs by claims only: the store counts them there.
+  const bool capped = q.config->max_running > 0;
+  if (!stopping_ && !q.paused && !waiting && !capped && q.free_slots() > 0) {
     ++q.reserved;
     ticket.start_ = true;
   } else {
@@ -324,7 +333,11 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
   q.claim_failed = false;
   if (static_cast<int>(claimed->size()) < want && q.notified == notified) {
     q.ready = false;
-    if (next) {
+    if (next && *next <= now && q.config->max_running > 0) {
+      // Ready jobs left behind by the cap across nodes: a job ending here claims the next
+      // one, one ending on another node is noticed at the next look.
+      q.next_at = now + kMaxRunningRecheckMs;
+    } else if (next) {
       if (*next <= now) q.ready = true;  // became ready meanwhile
       else if (!q.next_at || *next < *q.next_at) q.next_at = next;
     }

@@ -36,6 +36,8 @@ constexpr char kJobsChannel[] = "torque_jobs";
 constexpr char kControlChannel[] = "torque_control";
 // pg_try_advisory_xact_lock's key for count compaction: one node at a time does it.
 constexpr char kCompactLock[] = "127970698868326";
+// pg_advisory_xact_lock's first key for the claims of a type with max_running.
+constexpr char kMaxRunningLock[] = "1953658213";
 // Waits of the watch thread between looks at its stop flag.
 constexpr int kWatchSliceMs = 100;
 
@@ -326,8 +328,31 @@ void PgStore::Watch(StoreEvents events) {
   watching_ = true;
 }
 
+void PgStore::SetMaxRunning(std::map<std::string, int> limits) {
+  std::lock_guard lock(mu_);
+  max_running_ = std::move(limits);
+}
+
 Status PgStore::ClaimOn(pg::Connection& c, const std::string& type, int n, TimeMs now,
                         std::vector<Job>* out) {
+  out->clear();
+  int limit = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = max_running_.find(type); it != max_running_.end()) limit = it->second;
+  }
+  if (limit > 0) {
+    // The nodes claiming this type take turns (a lock held to the commit), so that their
+    // counts of its running jobs are right.
+    auto locked = c.Exec("SELECT pg_advisory_xact_lock($1::int, hashtext($2))",
+                         {std::string(kMaxRunningLock), type});
+    if (!locked.ok()) return locked.status();
+    auto running =
+        c.Exec("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND type = $1", {type});
+    if (!running.ok()) return running.status();
+    n = static_cast<int>(std::min<int64_t>(n, limit - running->Int(0, 0)));
+    if (n <= 0) return Status::Ok();
+  }
   // SKIP LOCKED: nodes claiming together take different jobs instead of queueing on one.
   auto r = c.Exec(std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
                               "started_at = $1, node = $4 FROM (SELECT id FROM jobs "

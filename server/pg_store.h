@@ -53,6 +53,7 @@ class PgStore : public Store {
   Status Heartbeat(TimeMs now) override;
   Result<std::vector<NodeInfo>> Nodes() override;
   void Watch(StoreEvents events) override;
+  void SetMaxRunning(std::map<std::string, int> limits) override;
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;
@@ -142,6 +143,7 @@ class PgStore : public Store {
   int crash_retries_ = 0;              // guarded by mu_
   NoticeMaker make_notices_;           // guarded by mu_
   bool recovered_ = false;             // guarded by mu_: Recover ran, rescues may begin
+  std::map<std::string, int> max_running_;  // guarded by mu_
   std::set<std::string> paused_seen_;  // watch thread only (polling)
 
   std::thread inserter_;

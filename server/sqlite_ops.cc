@@ -122,6 +122,7 @@ SqliteStore::Writer::Writer(SQLite::Database d)
             "WHERE state = 'queued' AND type = ?2 AND run_at <= ?1 "
             "ORDER BY priority DESC, run_at, id LIMIT ?3) RETURNING " +
                 std::string(kColumns)),
+      running_of_type(db, "SELECT n FROM job_counts WHERE type = ?1 AND state = 'running'"),
       finish(db,
              "UPDATE jobs SET state = ?2, result = ?3, error = ?4, finished_at = ?5 "
              "WHERE id = ?1 AND state = 'running' AND node = ?6"),
@@ -242,6 +243,12 @@ Status SqliteStore::Writer::Insert(const std::vector<NewJob>& jobs,
 Status SqliteStore::Writer::Claim(const std::string& type, int n, TimeMs now,
                                   std::vector<Job>* out) {
   out->clear();
+  if (auto limit = max_running.find(type); limit != max_running.end()) {
+    Use r(running_of_type, type);
+    const int64_t running = r->executeStep() ? r->getColumn(0).getInt64() : 0;
+    n = static_cast<int>(std::min<int64_t>(n, limit->second - running));
+    if (n <= 0) return Status::Ok();
+  }
   Use q(claim, now, type, n, node);
   while (q->executeStep()) out->push_back(RowToJob(*q));
   // RETURNING yields rows in no particular order.

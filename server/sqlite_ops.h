@@ -56,6 +56,7 @@ struct SqliteStore::Writer {
   SQLite::Database db;
   bool synchronous_full = true;  // what PRAGMA synchronous is set to now
   NodeId node = 0;               // the node this store acts for (RegisterNode)
+  std::map<std::string, int> max_running;  // SetMaxRunning
   SQLite::Statement begin;
   SQLite::Statement commit;
   SQLite::Statement savepoint;
@@ -66,6 +67,7 @@ struct SqliteStore::Writer {
   SQLite::Statement insert;
   SQLite::Statement insert_started;
   SQLite::Statement claim;
+  SQLite::Statement running_of_type;
   SQLite::Statement finish;
   SQLite::Statement finish_retry;
   SQLite::Statement requeue;

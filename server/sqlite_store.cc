@@ -391,6 +391,13 @@ Result<std::vector<NodeInfo>> SqliteStore::Nodes() {
   return nodes;
 }
 
+void SqliteStore::SetMaxRunning(std::map<std::string, int> limits) {
+  (void)WriteAndWait(false, false, [&](Writer& w) {
+    w.max_running = std::move(limits);
+    return Status::Ok();
+  });
+}
+
 Result<std::vector<Job>> SqliteStore::Claim(const std::string& type, int n, TimeMs now) {
   std::vector<Job> jobs;
   if (n <= 0) return jobs;

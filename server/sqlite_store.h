@@ -71,6 +71,7 @@ class SqliteStore : public Store {
   Result<NodeId> RegisterNode(const std::string& name, TimeMs now) override;
   Status Heartbeat(TimeMs now) override;
   Result<std::vector<NodeInfo>> Nodes() override;
+  void SetMaxRunning(std::map<std::string, int> limits) override;
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override;
   Result<std::optional<TimeMs>> NextRunAt(const std::string& type) override;
   Status Finish(JobId id, const Outcome& outcome) override;

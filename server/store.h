@@ -179,8 +179,14 @@ class Store {
   // once, before serving. A store only one node can use has nothing to report.
   virtual void Watch(StoreEvents events) { (void)events; }
 
+  // Caps the running jobs of each type in `limits` (a type's max_running) across every node
+  // sharing the store: Claim and FinishAndClaim take no more than the cap leaves. Types
+  // absent: no cap.
+  virtual void SetMaxRunning(std::map<std::string, int> limits) = 0;
+
   // Marks up to `n` ready jobs of `type` (queued, run_at <= now) running on this node:
-  // attempts+1, started_at = now. Returns them in priority desc, run_at, id order.
+  // attempts+1, started_at = now, and fewer where the type's max_running leaves fewer.
+  // Returns them in priority desc, run_at, id order.
   virtual Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) = 0;
   // Earliest run_at among queued jobs of `type`; nullopt when none is queued.
   virtual Result<std::optional<TimeMs>> NextRunAt(const std::string& type) = 0;

@@ -513,6 +513,15 @@ TEST(ConfigTest, InvalidValues) {
       {"[server]\ncrash_retries = -1\n",
        "user.ini:2: [server] key 'crash_retries': expected an integer 0..1000, got '-1'"},
       {"[server]\nsocket =\n", "user.ini:2: [server] key 'socket': expected a path, got ''"},
+      {"[server]\ndatabase_pool = 0\n",
+       "user.ini:2: [server] key 'database_pool': expected an integer 1..64, got '0'"},
+      {"[server]\nnode_heartbeat = 0\n",
+       "user.ini:2: [server] key 'node_heartbeat': expected a duration above 0, got '0'"},
+      {"[server]\nnode_heartbeat = 10s\n",
+       "user.ini:2: [server] key 'node_heartbeat': node_timeout (15s) must be at least twice "
+       "node_heartbeat (10s)"},
+      {"[job x]\nmax_running = -1\n",
+       "user.ini:2: job type 'x': key 'max_running': expected an integer 0..1000000, got '-1'"},
       {"[server]\ndatabase =\n", "user.ini:2: [server] key 'database': expected a path, got ''"},
       {"[db]\nurl = postgresql://db/upq\n",
        "user.ini:2: [db] key 'url': only sqlite:// databases are supported, got "
@@ -529,6 +538,28 @@ TEST(ConfigTest, InvalidValues) {
     EXPECT_EQ(ErrorOf(c.text), c.want) << c.text;
   }
   EXPECT_EQ(LoadOne("[job x]\nretries = abc\n").status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST(ConfigTest, APostgresqlDatabaseIsAUriAndNodesAreTuned) {
+  Result<Config> r = LoadOne(
+      "[server]\ndatabase = postgresql://torque@db.example/torque?sslmode=require\n"
+      "database_pool = 8\ndatabase_listen = no\ndatabase_poll = 250ms\nnode_heartbeat = 1s\n"
+      "node_timeout = 10s\n[job x]\nmax_running = 3\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(WarningsOf(*r), std::vector<std::string>{});
+  const ServerConfig& s = r->server;
+  EXPECT_EQ(s.database, "postgresql://torque@db.example/torque?sslmode=require");  // not a path
+  EXPECT_EQ(s.database_pool, 8);
+  EXPECT_FALSE(s.database_listen);
+  EXPECT_EQ(s.database_poll, 250);
+  EXPECT_EQ(s.node_heartbeat, 1000);
+  EXPECT_EQ(s.node_timeout, 10'000);
+  EXPECT_EQ(r->types.at("x").max_running, 3);
+  Result<Config> d = LoadOne("[job x]\n");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->server.database_listen);
+  EXPECT_EQ(d->server.node_timeout, 15'000);
+  EXPECT_EQ(d->types.at("x").max_running, 0);
 }
 
 TEST(ConfigTest, UnknownKeysAndSectionsWarn) {

@@ -220,6 +220,27 @@ class NodesTest(DaemonTest):
         self.assertTrue(all(g > 1000 for g in gaps), gaps)
         self.assertEqual(self.sql("SELECT COUNT(*) FROM schedules"), [["1"]])
 
+    def test_max_running_caps_a_type_across_nodes(self):
+        log = os.path.join(self.tmp, "spans")
+        ini = f"""
+            [job capped]
+            command = sh -c 'echo "+ $(date +%s%N)" >> {log}; sleep 0.4; echo "- $(date +%s%N)" >> {log}'
+            concurrent = 3
+            max_running = 2
+            """
+        a, b = self.node("a", ini), self.node("b", ini)
+        jobs = [self.submit(d, "capped") for d in (a, b) for _ in range(5)]
+        wait_for(lambda: self.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == len(jobs),
+                 timeout=60, what="the capped jobs")
+        with open(log) as f:
+            events = sorted((int(t), 1 if sign == "+" else -1)
+                            for sign, t in (line.split() for line in f))
+        running = peak = 0
+        for _, step in sorted(events, key=lambda e: (e[0], e[1])):  # an end before a start
+            running += step
+            peak = max(peak, running)
+        self.assertEqual(peak, 2)  # where one node alone would run 3
+
     def unique_cancel_pause(self, server_ini):
         ini = """
             [job long]

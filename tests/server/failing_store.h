@@ -75,6 +75,10 @@ class FailingStore : public server::Store {
   }
   Status Heartbeat(TimeMs now) override { return inner_.Heartbeat(now); }
   Result<std::vector<server::NodeInfo>> Nodes() override { return inner_.Nodes(); }
+  void Watch(server::StoreEvents events) override { inner_.Watch(std::move(events)); }
+  void SetMaxRunning(std::map<std::string, int> limits) override {
+    inner_.SetMaxRunning(std::move(limits));
+  }
   Result<std::vector<Job>> Claim(const std::string& type, int n, TimeMs now) override {
     if (auto st = Check(Kind::kClaim)) return *st;
     return inner_.Claim(type, n, now);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -77,6 +78,29 @@ TEST_F(PgStoreTest, TwoNodesClaimingTogetherNeverTakeTheSameJob) {
   ASSERT_TRUE(nodes.ok());
   ASSERT_EQ(nodes->size(), 2u);
   EXPECT_EQ(nodes->at(0).running + nodes->at(1).running, 400);
+}
+
+TEST_F(PgStoreTest, MaxRunningHoldsAcrossNodesClaimingTogether) {
+  auto a = Node("a:1");
+  auto b = Node("b:1");
+  ASSERT_TRUE(a && b);
+  for (PgStore* s : {a.get(), b.get()}) s->SetMaxRunning({{"t", 3}});
+  std::vector<NewJob> jobs(50, MakeJob("t"));
+  ASSERT_TRUE(a->Insert(jobs).ok());
+  std::atomic<int> claimed{0};
+  const auto claim = [&](PgStore& s) {
+    for (int i = 0; i < 20; ++i) {
+      auto got = s.Claim("t", 2, 5000);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      claimed += static_cast<int>(got->size());
+    }
+  };
+  std::thread ta([&] { claim(*a); });
+  std::thread tb([&] { claim(*b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(claimed.load(), 3);
+  EXPECT_EQ(a->Counts(5000)->front().running, 3);
 }
 
 TEST_F(PgStoreTest, ASilentNodeIsDeclaredDeadItsJobsRescuedAndItsWritesRefused) {

@@ -515,6 +515,24 @@ TEST_P(StoreContractTest, SetScheduleFireUpsertsWithoutAJob) {
   EXPECT_TRUE(store_->List(Filter("tick"))->empty());
 }
 
+TEST_P(StoreContractTest, MaxRunningCapsClaims) {
+  store_->SetMaxRunning({{"capped", 2}});
+  for (int i = 0; i < 5; ++i) Add(MakeJob("capped"));
+  for (int i = 0; i < 5; ++i) Add(MakeJob("free"));
+  auto first = store_->Claim("capped", 5, 5000);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->size(), 2u);
+  EXPECT_TRUE(store_->Claim("capped", 5, 5000)->empty());
+  EXPECT_EQ(store_->Claim("free", 5, 5000)->size(), 5u);  // other types: no cap
+  // An end makes room for one.
+  auto next = store_->FinishAndClaim(first->front().id, Ended(JobState::kDone, 6000), "capped",
+                                     5, 6000);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->size(), 1u);
+  store_->SetMaxRunning({});
+  EXPECT_EQ(store_->Claim("capped", 5, 7000)->size(), 2u);
+}
+
 TEST_P(StoreContractTest, NodesAreRegisteredAndRunTheJobsTheyClaim) {
   auto node = store_->RegisterNode("host-a:42", 1000);
   ASSERT_TRUE(node.ok()) << node.status().ToString();
