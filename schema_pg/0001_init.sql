@@ -71,13 +71,19 @@ CREATE TABLE job_count_deltas (
   n     BIGINT NOT NULL
 );
 
--- New or requeued ready work also notifies every node listening on channel torque_jobs:
--- one notification per statement and type, "<run_at> <type>" with the earliest run_at.
+-- New or requeued work also notifies every node listening on channel torque_jobs: one
+-- notification per statement and type, "<run_at> <type>" with the earliest run_at, or
+-- "0 <type>" for work ready now, which PostgreSQL sends once per transaction however many
+-- statements queued it.
+CREATE FUNCTION torque_ready_at(run_at BIGINT) RETURNS TEXT LANGUAGE sql AS $$
+  SELECT CASE WHEN run_at <= (extract(epoch from clock_timestamp()) * 1000)::bigint THEN '0'
+              ELSE run_at::text END
+$$;
 CREATE FUNCTION torque_jobs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO job_count_deltas (type, state, n)
     SELECT type, state, COUNT(*) FROM new_rows GROUP BY type, state;
-  PERFORM pg_notify('torque_jobs', MIN(run_at)::text || ' ' || type)
+  PERFORM pg_notify('torque_jobs', torque_ready_at(MIN(run_at)) || ' ' || type)
     FROM new_rows WHERE state = 'queued' GROUP BY type;
   RETURN NULL;
 END $$;
@@ -88,7 +94,7 @@ BEGIN
     SELECT type, state, SUM(d) FROM (
       SELECT type, state, 1 AS d FROM new_rows UNION ALL SELECT type, state, -1 FROM old_rows
     ) changes GROUP BY type, state HAVING SUM(d) <> 0;
-  PERFORM pg_notify('torque_jobs', MIN(n.run_at)::text || ' ' || n.type)
+  PERFORM pg_notify('torque_jobs', torque_ready_at(MIN(n.run_at)) || ' ' || n.type)
     FROM new_rows n JOIN old_rows o ON o.id = n.id
     WHERE n.state = 'queued' AND o.state <> 'queued' GROUP BY n.type;
   RETURN NULL;

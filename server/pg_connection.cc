@@ -73,6 +73,9 @@ Result<Connection> Connection::Open(const std::string& uri) {
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (!conn) return Status::Unavailable("database unreachable: out of memory");
   Connection c(conn);
+  // Notices ("relation … already exists, skipping") are not errors: not for stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   if (PQstatus(conn) != CONNECTION_OK) {
     return Status::Unavailable("database unreachable: " + OneLine(PQerrorMessage(conn)));
   }
@@ -102,8 +105,7 @@ Result<std::vector<Connection::Notification>> Connection::Wait(int timeout_ms) {
     }
   };
   const auto lost = [&] {
-    return Status::Unavailable("database connection lost: " +
-                               OneLine(PQerrorMessage(conn_.get())));
+    return Status::Unavailable("database connection lost: " + OneLine(PQerrorMessage(conn_.get())));
   };
   take();  // those that arrived with an earlier statement's result
   if (!out.empty()) return out;

@@ -211,7 +211,7 @@ void PgStore::InsertLoop() {
 }
 
 Status PgStore::InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs,
-                       std::vector<InsertResult>* out) {
+                         std::vector<InsertResult>* out) {
   out->clear();
   const NodeId node = node_.load();
   for (const NewJob& j : jobs) {

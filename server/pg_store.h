@@ -136,15 +136,15 @@ class PgStore : public Store {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<InsertOp> inserts_;       // guarded by mu_
-  bool stopping_ = false;              // guarded by mu_
-  StoreEvents events_;                 // guarded by mu_
-  bool watching_ = false;              // guarded by mu_
-  int crash_retries_ = 0;              // guarded by mu_
-  NoticeMaker make_notices_;           // guarded by mu_
-  bool recovered_ = false;             // guarded by mu_: Recover ran, rescues may begin
+  std::deque<InsertOp> inserts_;            // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  StoreEvents events_;                      // guarded by mu_
+  bool watching_ = false;                   // guarded by mu_
+  int crash_retries_ = 0;                   // guarded by mu_
+  NoticeMaker make_notices_;                // guarded by mu_
+  bool recovered_ = false;                  // guarded by mu_: Recover ran, rescues may begin
   std::map<std::string, int> max_running_;  // guarded by mu_
-  std::set<std::string> paused_seen_;  // watch thread only (polling)
+  std::set<std::string> paused_seen_;       // watch thread only (polling)
 
   std::thread inserter_;
   std::thread watcher_;

@@ -260,6 +260,22 @@ TEST_F(PgStoreTest, NewWorkCancelsAndPausesReachTheOtherNodeByNotify) {
   EventsReachTheOtherNode(*a, *b);
 }
 
+TEST_F(PgStoreTest, ABatchOfReadyWorkIsAnnouncedOnce) {
+  auto a = Node("a:1");
+  auto b = Node("b:1");
+  ASSERT_TRUE(a && b);
+  Seen seen;
+  b->Watch(seen.Handler());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its first look: nothing
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < 50; ++i) jobs.push_back(MakeJob("t", 0, 1000 + i));  // all due
+  ASSERT_TRUE(a->Insert(jobs).ok());
+  ASSERT_TRUE(seen.WaitFor("ready t"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::lock_guard lock(seen.mu);
+  EXPECT_EQ(std::count(seen.events.begin(), seen.events.end(), "ready t"), 1);
+}
+
 TEST_F(PgStoreTest, NewWorkCancelsAndPausesReachTheOtherNodeByPolling) {
   auto a = Node("a:1");
   auto b = Node("b:1", false, /*listen=*/false);
