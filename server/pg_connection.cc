@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -82,6 +83,15 @@ Result<Connection> Connection::Open(const std::string& uri) {
   return c;
 }
 
+bool Connection::StillOpen() {
+  // libpq's socket is non-blocking: each read takes what is there and returns. A closed
+  // connection holds the server's last words, then the end: two reads see both.
+  for (int i = 0; i < 2; ++i) {
+    if (PQconsumeInput(conn_.get()) != 1) return false;
+  }
+  return !broken();
+}
+
 bool Connection::broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
 
 Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
@@ -116,6 +126,56 @@ Result<std::vector<Connection::Notification>> Connection::Wait(int timeout_ms) {
     take();
   }
   if (broken()) return lost();
+  return out;
+}
+
+Result<std::vector<Rows>> Connection::Pipeline(const std::vector<Statement>& statements) {
+  // A sync after every chunk: neither side's socket buffer fills up while the other one
+  // waits for it to read (a deadlock in blocking mode).
+  constexpr size_t kChunk = 256;
+  last_sqlstate_.clear();
+  pg_conn* conn = conn_.get();
+  if (PQenterPipelineMode(conn) != 1) {
+    return Status::Unavailable("database connection lost: " + OneLine(PQerrorMessage(conn)));
+  }
+  std::vector<Rows> out;
+  Status failure;
+  bool sent = true;
+  for (size_t at = 0; at < statements.size() && sent && failure.ok(); at += kChunk) {
+    const size_t end = std::min(statements.size(), at + kChunk);
+    for (size_t i = at; i < end && sent; ++i) {
+      const Statement& s = statements[i];
+      std::vector<const char*> values;
+      values.reserve(s.params.size());
+      for (const Param& p : s.params) values.push_back(p ? p->c_str() : nullptr);
+      sent = PQsendQueryParams(conn, s.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0) == 1;
+    }
+    if (sent) sent = PQpipelineSync(conn) == 1;
+    // Every result up to the sync is read, also after a failure, so that the connection is
+    // ready for the next statement. PQgetResult gives NULL after each statement's result.
+    for (bool synced = !sent; !synced && !broken();) {
+      PGresult* r = PQgetResult(conn);
+      if (!r) continue;
+      Rows rows(r);
+      const ExecStatusType status = PQresultStatus(r);
+      if (status == PGRES_PIPELINE_SYNC) {
+        synced = true;
+      } else if (status != PGRES_PIPELINE_ABORTED) {  // aborted: after a failure, not run
+        Result<Rows> checked = Check(std::move(rows));
+        if (checked.ok()) {
+          out.push_back(std::move(*checked));
+        } else if (failure.ok()) {
+          failure = checked.status();
+        }
+      }
+    }
+  }
+  PQexitPipelineMode(conn);
+  if (!sent || broken()) {
+    return Status::Unavailable("database connection lost: " + OneLine(PQerrorMessage(conn)));
+  }
+  if (!failure.ok()) return failure;
   return out;
 }
 

@@ -60,6 +60,16 @@ class Connection {
   // the server reported, with its SQLSTATE in the message and in last_sqlstate().
   Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
 
+  // One statement of a Pipeline.
+  struct Statement {
+    std::string sql;
+    std::vector<Param> params;
+  };
+  // Sends `statements` at once and reads their results after: one round trip to the server
+  // instead of one each (libpq's pipeline mode). The rows of each, in order; on the first
+  // failure its error, as for Exec (the statements after it did not run).
+  Result<std::vector<Rows>> Pipeline(const std::vector<Statement>& statements);
+
   // Runs `sql`, which may hold several `;`-separated statements and no parameters (a
   // migration file), as one simple query. Errors as for Exec.
   Status ExecScript(const std::string& sql);
@@ -72,6 +82,10 @@ class Connection {
   // Waits up to `timeout_ms` for notifications (returns at once when some arrived earlier)
   // and returns those received, possibly none. kUnavailable when the connection is lost.
   Result<std::vector<Notification>> Wait(int timeout_ms);
+
+  // Reads what the server sent while the connection was idle, without waiting: false when
+  // it was closed meanwhile (a server restart terminates every connection).
+  bool StillOpen();
 
   // The connection is gone (server restart, network): drop it and open a new one.
   bool broken() const;

@@ -15,11 +15,14 @@ Pool::Pool(std::string uri, int size) : uri_(std::move(uri)), slots_(std::max(si
 
 std::optional<Connection> Pool::Take(Status* why) {
   std::unique_lock lock(mu_);
-  freed_.wait(lock, [this] { return slots_ > 0 || !idle_.empty(); });
-  if (!idle_.empty()) {
+  for (;;) {
+    freed_.wait(lock, [this] { return slots_ > 0 || !idle_.empty(); });
+    if (idle_.empty()) break;
     std::optional<Connection> c = std::move(idle_.back());
     idle_.pop_back();
-    return c;
+    // One the server closed while it was idle (a restart) would fail its first statement.
+    if (c->StillOpen()) return c;
+    ++slots_;
   }
   if (Clock::now() < retry_at_) {
     *why = down_;

@@ -44,6 +44,32 @@ constexpr int kWatchSliceMs = 100;
 Param P(int64_t v) { return std::to_string(v); }
 Param OrNull(const std::string& s) { return s.empty() ? std::nullopt : Param(s); }
 
+// The INSERT of `j`, without RETURNING or a conflict clause; a job to start is stored
+// running on `node`.
+pg::Connection::Statement InsertStatement(const NewJob& j, NodeId node) {
+  pg::Connection::Statement s;
+  s.params = {j.type,
+              j.args,
+              P(j.priority),
+              P(j.run_at),
+              P(j.max_attempts),
+              P(j.timeout),
+              OrNull(j.unique_key),
+              P(j.created_at)};
+  s.sql =
+      "INSERT INTO jobs (type, args, priority, run_at, max_attempts, timeout_ms, unique_key, "
+      "created_at";
+  if (j.start) {
+    s.sql +=
+        ", state, attempts, started_at, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "'running', 1, $8, $9)";
+    s.params.push_back(P(node));
+  } else {
+    s.sql += ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  }
+  return s;
+}
+
 // A PostgreSQL array literal of `items`, for a text[] parameter.
 std::string ArrayLiteral(const std::vector<std::string>& items) {
   std::string out = "{";
@@ -181,12 +207,20 @@ void PgStore::InsertLoop() {
     }
     // Group commit: every submission that arrived meanwhile shares one transaction.
     std::vector<std::vector<InsertResult>> results(batch.size());
-    Status st = Transaction(true, [&](pg::Connection& c) {
-      for (size_t i = 0; i < batch.size(); ++i) {
-        if (Status s = InsertOn(c, batch[i].jobs, &results[i]); !s.ok()) return s;
-      }
-      return Status::Ok();
+    const bool unique = std::any_of(batch.begin(), batch.end(), [](const InsertOp& op) {
+      return std::any_of(op.jobs.begin(), op.jobs.end(),
+                         [](const NewJob& j) { return !j.unique_key.empty(); });
     });
+    Status st =
+        unique ? Transaction(true,
+                             [&](pg::Connection& c) {
+                               for (size_t i = 0; i < batch.size(); ++i) {
+                                 Status s = InsertOn(c, batch[i].jobs, &results[i]);
+                                 if (!s.ok()) return s;
+                               }
+                               return Status::Ok();
+                             })
+               : pool_->Run([&](pg::Connection& c) { return InsertPipelined(c, batch, &results); });
     if (!st.ok() && st.code() != Status::Code::kUnavailable && batch.size() > 1) {
       // One submission's error must not fail the others: each alone, in its own transaction.
       for (size_t i = 0; i < batch.size(); ++i) {
@@ -210,30 +244,39 @@ void PgStore::InsertLoop() {
   }
 }
 
+Status PgStore::InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch,
+                                std::vector<std::vector<InsertResult>>* results) {
+  const NodeId node = node_.load();
+  std::vector<pg::Connection::Statement> statements;
+  statements.push_back({"BEGIN", {}});
+  for (const InsertOp& op : batch) {
+    for (const NewJob& j : op.jobs) {
+      statements.push_back(InsertStatement(j, node));
+      statements.back().sql += " RETURNING id";
+    }
+  }
+  statements.push_back({"COMMIT", {}});
+  auto rows = c.Pipeline(statements);
+  if (!rows.ok()) {
+    if (!c.broken()) (void)c.ExecScript("ROLLBACK");
+    return rows.status();
+  }
+  size_t k = 1;  // after BEGIN's
+  for (size_t i = 0; i < batch.size(); ++i) {
+    (*results)[i].clear();
+    for (size_t n = 0; n < batch[i].jobs.size(); ++n) {
+      (*results)[i].push_back({(*rows)[k++].Int(0, 0), false});
+    }
+  }
+  return Status::Ok();
+}
+
 Status PgStore::InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs,
                          std::vector<InsertResult>* out) {
   out->clear();
   const NodeId node = node_.load();
   for (const NewJob& j : jobs) {
-    std::vector<Param> params = {j.type,
-                                 j.args,
-                                 P(j.priority),
-                                 P(j.run_at),
-                                 P(j.max_attempts),
-                                 P(j.timeout),
-                                 OrNull(j.unique_key),
-                                 P(j.created_at)};
-    std::string sql =
-        "INSERT INTO jobs (type, args, priority, run_at, max_attempts, timeout_ms, unique_key, "
-        "created_at";
-    if (j.start) {
-      sql +=
-          ", state, attempts, started_at, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-          "'running', 1, $8, $9)";
-      params.push_back(P(node));
-    } else {
-      sql += ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    }
+    auto [sql, params] = InsertStatement(j, node);
     if (j.unique_key.empty()) {
       auto r = c.Exec(sql + " RETURNING id", params);
       if (!r.ok()) return r.status();

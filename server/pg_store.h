@@ -110,6 +110,10 @@ class PgStore : public Store {
   // on); otherwise it is asynchronous, as SQLite's claims and ends are (a lost claim or end
   // runs the job again: at least once).
   Status Transaction(bool durable, const std::function<Status(pg::Connection&)>& body);
+  // The submissions of `batch` (none with a unique key) in one transaction and one round
+  // trip: libpq's pipeline mode.
+  Status InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch,
+                         std::vector<std::vector<InsertResult>>* results);
   Status InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs,
                   std::vector<InsertResult>* out);
   Status ClaimOn(pg::Connection& c, const std::string& type, int n, TimeMs now,

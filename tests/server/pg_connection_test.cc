@@ -53,6 +53,35 @@ TEST_F(PgConnectionTest, WritesReportTheRowsTheyChanged) {
   EXPECT_EQ(updated->size(), 2);
 }
 
+TEST_F(PgConnectionTest, APipelineRunsItsStatementsInOrderInOneGo) {
+  Connection c = Open();
+  ASSERT_TRUE(c.Exec("CREATE TEMP TABLE p (n bigint PRIMARY KEY)").ok());
+  std::vector<Connection::Statement> statements = {{"BEGIN", {}}};
+  for (int i = 0; i < 600; ++i) {  // more than one chunk
+    statements.push_back({"INSERT INTO p VALUES ($1) RETURNING n * 2", {std::to_string(i)}});
+  }
+  statements.push_back({"COMMIT", {}});
+  auto rows = c.Pipeline(statements);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), statements.size());
+  EXPECT_EQ(rows->at(1).Int(0, 0), 0);
+  EXPECT_EQ(rows->at(600).Int(0, 0), 1198);
+  EXPECT_EQ(c.Exec("SELECT COUNT(*) FROM p")->Int(0, 0), 600);
+
+  // A failure: its error, nothing after it ran, and the connection serves on.
+  auto failed = c.Pipeline({{"BEGIN", {}},
+                            {"INSERT INTO p VALUES (1000)", {}},
+                            {"INSERT INTO p VALUES (5)", {}},  // taken
+                            {"INSERT INTO p VALUES (1001)", {}},
+                            {"COMMIT", {}}});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Code::kIoError);
+  EXPECT_EQ(c.last_sqlstate(), "23505");
+  ASSERT_TRUE(c.ExecScript("ROLLBACK").ok());
+  EXPECT_EQ(c.Exec("SELECT COUNT(*) FROM p WHERE n >= 1000")->Int(0, 0), 0);
+  EXPECT_FALSE(c.broken());
+}
+
 TEST_F(PgConnectionTest, AServerErrorCarriesItsSqlStateAndLeavesTheConnectionUsable) {
   Connection c = Open();
   ASSERT_TRUE(c.Exec("CREATE TEMP TABLE u (k text PRIMARY KEY)").ok());
