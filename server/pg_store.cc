@@ -1020,8 +1020,18 @@ void PgStore::Maintain(TimeMs now) {
     recovered = recovered_;
   }
   const NodeId node = node_.load();
+  const auto steady = std::chrono::steady_clock::now();
   if (node != 0) {
     Status beat = Heartbeat(now);
+    if (beat.ok()) {
+      if (!beating_since_) {
+        if (heartbeat_failed_) log->info("node heartbeat recorded again");
+        beating_since_ = steady;
+      }
+      heartbeat_failed_ = false;
+    } else {
+      beating_since_.reset();
+    }
     if (beat.code() == Status::Code::kFailedPrecondition) {
       std::string name;
       {
@@ -1035,11 +1045,17 @@ void PgStore::Maintain(TimeMs now) {
           node, options_.node_timeout);
       auto again = RegisterNode(name, now);
       if (!again.ok()) log->error("cannot register this node again: {}", again.status().message());
-    } else if (!beat.ok()) {
-      log->warn("node heartbeat failed: {}", beat.message());
+    } else if (!beat.ok() && !heartbeat_failed_) {
+      log->warn("node heartbeat failed (retrying): {}", beat.message());
+      heartbeat_failed_ = true;
     }
   }
-  if (recovered) {
+  // Only a node whose own heartbeats have gone through for a node timeout judges others:
+  // after the database was away longer than that, every node's heartbeat looks old, and the
+  // first one back would otherwise declare all the others dead.
+  const bool judge = recovered && beating_since_ &&
+                     steady - *beating_since_ >= std::chrono::milliseconds(options_.node_timeout);
+  if (judge) {
     auto rescued = RescueDead(now);
     if (!rescued.ok()) {
       log->warn("cannot look for dead nodes: {}", rescued.status().message());

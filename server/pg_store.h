@@ -2,11 +2,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -149,6 +151,10 @@ class PgStore : public Store {
   bool recovered_ = false;                  // guarded by mu_: Recover ran, rescues may begin
   std::map<std::string, int> max_running_;  // guarded by mu_
   std::set<std::string> paused_seen_;       // watch thread only (polling)
+  // Watch thread only: since when this node's heartbeats go through, and whether the last
+  // one failed (logged once).
+  std::optional<std::chrono::steady_clock::time_point> beating_since_;
+  bool heartbeat_failed_ = false;
 
   std::thread inserter_;
   std::thread watcher_;
