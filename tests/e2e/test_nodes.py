@@ -349,6 +349,10 @@ class NodesTest(DaemonTest):
         for d in (a, b):
             self.assertEqual(d.cli("ping").returncode, 0)
             self.assertTrue(d.alive())
+        # The outage outlasted node_timeout, yet no node took the other for dead: each one
+        # judges only after its own heartbeats went through for a node timeout again.
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM nodes WHERE dead"), [["0"]])
+        self.assertEqual(self.scalar("SELECT COUNT(*) FROM jobs WHERE attempts > 1"), 0)
 
 
 if __name__ == "__main__":
