@@ -17,12 +17,14 @@
 #include <spdlog/spdlog.h>
 
 #include "core/config.h"
+#include "core/database_uri.h"
 #include "core/duration.h"
 #include "jobs/handler_table.h"
 #include "jobs/rtorrent/regex.h"
 #include "server/db_check.h"
 #include "server/job_types.h"
 #include "server/logging.h"
+#include "server/pg_connection.h"
 #include "server/pid_file.h"
 #include "server/runtime.h"
 
@@ -248,8 +250,8 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
   out << "files:";
   if (config->files.empty()) out << " (compiled-in defaults only)";
   for (const auto& f : config->files) out << " " << f;
-  out << "\nsocket: " << config->server.socket << "\ndatabase: " << config->server.database
-      << "\n\njob types:\n";
+  out << "\nsocket: " << config->server.socket
+      << "\ndatabase: " << RedactedDatabase(config->server.database) << "\n\njob types:\n";
   for (const auto& [name, t] : config->types) {
     out << "  " << name << ": handler=" << t.handler << (t.active ? "" : " (inactive)")
         << " concurrent=" << t.concurrent << " retries=" << t.retries;
@@ -272,6 +274,25 @@ int CheckDatabase(const DaemonOptions& options, std::ostream& out, std::ostream&
     return kExitConfig;
   }
   const std::string& path = config->server.database;
+  if (IsPostgresqlUri(path)) {
+    // A shared database: reachable, and with torque's tables at a version this torqued knows.
+    Status s = Status::Ok();
+    std::string version = "none yet";
+    auto c = pg::Connection::Open(path);
+    if (!c.ok()) s = c.status();
+    if (s.ok()) {
+      auto r = c->Exec("SELECT version FROM torque_schema_version");
+      if (!r.ok() && c->last_sqlstate() != "42P01") s = r.status();
+      if (r.ok() && r->size() == 1) version = r->Text(0, 0);
+    }
+    if (!s.ok()) {
+      err << "torqued: database " << RedactedDatabase(path) << ": " << s.message() << "\n";
+      return kExitIoError;
+    }
+    out << "database " << RedactedDatabase(path) << ": ok (PostgreSQL, schema version " << version
+        << ")\n";
+    return kExitOk;
+  }
   if (Status s = CheckDatabaseFile(path, {.full = true}); !s.ok()) {
     err << "torqued: " << s.message() << "\n";
     return kExitIoError;

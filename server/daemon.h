@@ -56,7 +56,7 @@ int CheckConfig(const DaemonOptions& options, std::ostream& out, std::ostream& e
 
 // --check-db: runs PRAGMA integrity_check on the configured database without writing to
 // it (safe while torqued runs) and prints "database P: ok" to `out` or the problem to
-// `err`. Returns 0 when sound, kExitIoError when damaged or unreadable, kExitConfig for
+// `err`; a PostgreSQL database is connected to and its schema version read. Returns 0 when sound, kExitIoError when damaged or unreadable, kExitConfig for
 // an invalid configuration.
 int CheckDatabase(const DaemonOptions& options, std::ostream& out, std::ostream& err);
 

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   status_flag->excludes(stop_flag);
   app.add_flag("--check-config", check_config, "Print the effective job types and exit (exit 0 valid, 1 invalid)");
   app.add_flag("--check-db", check_db,
-               "Run integrity_check on the database (read-only, safe while torqued runs) and "
-               "exit (0 sound, 74 damaged or unreadable)");
+               "Run integrity_check on the database (read-only, safe while torqued runs; "
+               "PostgreSQL: connect) and exit (0 sound, 74 damaged or unreachable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from torque_e2e import SANITIZED, Conn, Daemon, DaemonTest, free_port, wait_for
+from torque_e2e import TORQUED, SANITIZED, Conn, Daemon, DaemonTest, free_port, wait_for
 
 try:
     from test_notify import SmtpSink
@@ -95,6 +95,28 @@ class NodesTest(DaemonTest):
         wait_for(lambda: any(n.endswith(f":{d.proc.pid}") for n in self.node_ids()),
                  what="the node's registration")
         return next(i for n, i in self.node_ids().items() if n.endswith(f":{d.proc.pid}"))
+
+    def test_check_db_and_check_config_name_the_database_without_its_password(self):
+        d = self.node("a", "[job work]\nhandler = noop\n", start=False)
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-db"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^database postgresql://.*: ok \(PostgreSQL, schema version "
+                                   r"(none yet|\d+)\)\n$")
+        d.start()
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-db"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("schema version 1)", r.stdout)
+        d.write_config("[job work]\nhandler = noop\n",
+                       "database = postgresql://torque:s3cret@/nowhere?host=/nonexistent\n")
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-db"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 74, r.stdout)
+        self.assertIn("postgresql://torque:***@/nowhere", r.stderr)
+        self.assertNotIn("s3cret", r.stderr)
+        r = subprocess.run([TORQUED, "--config", d.config, "--check-config"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("database: postgresql://torque:***@/nowhere", r.stdout)
 
     def test_jobs_submitted_to_both_nodes_run_exactly_once(self):
         ini = """
