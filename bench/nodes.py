@@ -10,9 +10,10 @@ Prints one table:
   durable submits/s    serial submissions on 1 connection and on 8 (8 client processes),
                        each acknowledged after its commit: SQLite, PostgreSQL with 1 node,
                        PostgreSQL with 2 nodes (the connections split between them)
-  jobs/s, 50 ms jobs   800 jobs of `sleep 0.05` (8 workers per node) from submission to the
-                       last end: SQLite, 1 node, 2 nodes; a second node should add
-                       throughput (claims of several nodes do not queue on one lock)
+  jobs/s, 200 ms jobs  640 jobs of `sleep 0.2` (8 workers per node: at most 40/s a node)
+                       from submission to the last end: SQLite, 1 node, 2 nodes; a second
+                       node should add its workers' throughput (claims of several nodes do
+                       not queue on one lock). Jobs long enough that 2 cores are not the limit
   submit->start p50    from sending a submission to the job's process running (a static
                        stamp binary), idle workers: SQLite vs PostgreSQL, and the difference
   claim plan           EXPLAIN of the claim with 100 000 jobs queued
@@ -105,7 +106,7 @@ def submits_per_second(setup, connections):
     return total / SECONDS
 
 
-def jobs_per_second(setup, count=800):
+def jobs_per_second(setup, count=640):
     c = e2e.Conn(setup.nodes[0].socket, timeout=60)
     began = time.monotonic()
     per_node = count // len(setup.nodes)
@@ -161,7 +162,7 @@ def main():
         [job bench_idle]
         handler = noop
         [job bench_sleep]
-        command = sleep 0.05
+        command = sleep 0.2
         concurrent = 8
         [job bench_stamp]
         command = {STAMP} {fifo}
@@ -183,7 +184,7 @@ def main():
         results = {}
         for label, uri, nodes in (("sqlite", None, 1), ("pg 1 node", "new", 1),
                                   ("pg 2 nodes", "new", 2)):
-            say(f"submits and 50 ms jobs: {label}")
+            say(f"submits and 200 ms jobs: {label}")
             u = fresh_db() if uri else None
             s = Setup(base, label.replace(" ", "_") + "_s", jobs_ini, u, nodes)
             one = submits_per_second(s, 1)
@@ -229,10 +230,11 @@ def main():
     print(f"{'':34}{'sqlite':>10}{'pg 1 node':>11}{'pg 2 nodes':>12}")
     print(f"{'durable submits/s, 1 connection':34}{sq[0]:10.0f}{p1[0]:11.0f}{p2[0]:12.0f}")
     print(f"{'durable submits/s, 8 connections':34}{sq[1]:10.0f}{p1[1]:11.0f}{p2[1]:12.0f}")
-    print(f"{'jobs/s, 50 ms jobs, 8 workers/node':34}{sq[2]:10.1f}{p1[2]:11.1f}{p2[2]:12.1f}")
+    print(f"{'jobs/s, 200 ms jobs, 8 workers/node':34}{sq[2]:10.1f}{p1[2]:11.1f}{p2[2]:12.1f}")
     gain = p2[2] / p1[2]
     print(f"second node adds throughput: {gain:.2f}x the jobs/s of one node "
-          f"({'PASS' if gain >= 1.6 else 'MISS'}, target: it adds, no lock convoy)")
+          f"({'PASS' if gain >= 1.6 else 'MISS'}, target >= 1.6x: it adds its workers, "
+          f"no lock convoy)")
     over = lat_pg - lat_sqlite
     print(f"submit->start p50: sqlite {lat_sqlite:.2f} ms, pg {lat_pg:.2f} ms -> +{over:.2f} ms "
           f"({'PASS' if over <= 1.0 else 'MISS'}, target <= +1 ms)")
