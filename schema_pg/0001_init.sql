@@ -36,7 +36,10 @@ CREATE TABLE jobs (
   started_at       BIGINT  NOT NULL DEFAULT 0,
   finished_at      BIGINT  NOT NULL DEFAULT 0,
   cancel_requested BOOLEAN NOT NULL DEFAULT false,
-  node             BIGINT  NOT NULL DEFAULT 0     -- the node running it (running jobs)
+  node             BIGINT  NOT NULL DEFAULT 0,    -- the node running it (running jobs)
+  -- Which claim (or insert of a job to start) made it running: when the connection breaks
+  -- before the commit's answer, the node finds what it may have claimed without knowing.
+  claim_token      BIGINT  NOT NULL DEFAULT 0
 );
 
 -- The claim: the ready jobs of one type, best first; only queued rows are indexed, so the

@@ -45,8 +45,8 @@ Param P(int64_t v) { return std::to_string(v); }
 Param OrNull(const std::string& s) { return s.empty() ? std::nullopt : Param(s); }
 
 // The INSERT of `j`, without RETURNING or a conflict clause; a job to start is stored
-// running on `node`.
-pg::Connection::Statement InsertStatement(const NewJob& j, NodeId node) {
+// running on `node`, made so by `token`.
+pg::Connection::Statement InsertStatement(const NewJob& j, NodeId node, int64_t token) {
   pg::Connection::Statement s;
   s.params = {j.type,
               j.args,
@@ -61,9 +61,10 @@ pg::Connection::Statement InsertStatement(const NewJob& j, NodeId node) {
       "created_at";
   if (j.start) {
     s.sql +=
-        ", state, attempts, started_at, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-        "'running', 1, $8, $9)";
+        ", state, attempts, started_at, node, claim_token) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "$8, 'running', 1, $8, $9, $10)";
     s.params.push_back(P(node));
+    s.params.push_back(P(token));
   } else {
     s.sql += ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
   }
@@ -207,25 +208,30 @@ void PgStore::InsertLoop() {
     }
     // Group commit: every submission that arrived meanwhile shares one transaction.
     std::vector<std::vector<InsertResult>> results(batch.size());
+    const int64_t token = NewToken();
     const bool unique = std::any_of(batch.begin(), batch.end(), [](const InsertOp& op) {
       return std::any_of(op.jobs.begin(), op.jobs.end(),
                          [](const NewJob& j) { return !j.unique_key.empty(); });
     });
-    Status st =
-        unique ? Transaction(true,
-                             [&](pg::Connection& c) {
-                               for (size_t i = 0; i < batch.size(); ++i) {
-                                 Status s = InsertOn(c, batch[i].jobs, &results[i]);
-                                 if (!s.ok()) return s;
-                               }
-                               return Status::Ok();
-                             })
-               : pool_->Run([&](pg::Connection& c) { return InsertPipelined(c, batch, &results); });
+    Status st = unique ? Transaction(true,
+                                     [&](pg::Connection& c) {
+                                       for (size_t i = 0; i < batch.size(); ++i) {
+                                         Status s = InsertOn(c, batch[i].jobs, token, &results[i]);
+                                         if (!s.ok()) return s;
+                                       }
+                                       return Status::Ok();
+                                     })
+                       : pool_->Run([&](pg::Connection& c) {
+                           return InsertPipelined(c, batch, token, &results);
+                         });
+    if (st.code() == Status::Code::kUnavailable) Uncertain(token);
     if (!st.ok() && st.code() != Status::Code::kUnavailable && batch.size() > 1) {
       // One submission's error must not fail the others: each alone, in its own transaction.
       for (size_t i = 0; i < batch.size(); ++i) {
-        Status one = Transaction(
-            true, [&](pg::Connection& c) { return InsertOn(c, batch[i].jobs, &results[i]); });
+        Status one = Transaction(true, [&](pg::Connection& c) {
+          return InsertOn(c, batch[i].jobs, token, &results[i]);
+        });
+        if (one.code() == Status::Code::kUnavailable) Uncertain(token);
         if (one.ok()) {
           batch[i].done(std::move(results[i]));
         } else {
@@ -244,14 +250,14 @@ void PgStore::InsertLoop() {
   }
 }
 
-Status PgStore::InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch,
+Status PgStore::InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch, int64_t token,
                                 std::vector<std::vector<InsertResult>>* results) {
   const NodeId node = node_.load();
   std::vector<pg::Connection::Statement> statements;
   statements.push_back({"BEGIN", {}});
   for (const InsertOp& op : batch) {
     for (const NewJob& j : op.jobs) {
-      statements.push_back(InsertStatement(j, node));
+      statements.push_back(InsertStatement(j, node, token));
       statements.back().sql += " RETURNING id";
     }
   }
@@ -271,12 +277,12 @@ Status PgStore::InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& b
   return Status::Ok();
 }
 
-Status PgStore::InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs,
+Status PgStore::InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs, int64_t token,
                          std::vector<InsertResult>* out) {
   out->clear();
   const NodeId node = node_.load();
   for (const NewJob& j : jobs) {
-    auto [sql, params] = InsertStatement(j, node);
+    auto [sql, params] = InsertStatement(j, node, token);
     if (j.unique_key.empty()) {
       auto r = c.Exec(sql + " RETURNING id", params);
       if (!r.ok()) return r.status();
@@ -377,7 +383,7 @@ void PgStore::SetMaxRunning(std::map<std::string, int> limits) {
 }
 
 Status PgStore::ClaimOn(pg::Connection& c, const std::string& type, int n, TimeMs now,
-                        std::vector<Job>* out) {
+                        int64_t token, std::vector<Job>* out) {
   out->clear();
   int limit = 0;
   {
@@ -398,12 +404,12 @@ Status PgStore::ClaimOn(pg::Connection& c, const std::string& type, int n, TimeM
   }
   // SKIP LOCKED: nodes claiming together take different jobs instead of queueing on one.
   auto r = c.Exec(std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-                              "started_at = $1, node = $4 FROM (SELECT id FROM jobs "
-                              "WHERE state = 'queued' AND type = $2 AND run_at <= $1 "
+                              "started_at = $1, node = $4, claim_token = $5 FROM (SELECT id "
+                              "FROM jobs WHERE state = 'queued' AND type = $2 AND run_at <= $1 "
                               "ORDER BY priority DESC, run_at, id LIMIT $3 "
                               "FOR UPDATE SKIP LOCKED) ready WHERE jobs.id = ready.id RETURNING ") +
                       kJobColumns,
-                  {P(now), type, P(n), P(node_.load())});
+                  {P(now), type, P(n), P(node_.load()), P(token)});
   if (!r.ok()) return r.status();
   *out = RowsToJobs(*r);
   std::sort(out->begin(), out->end(), [](const Job& a, const Job& b) {
@@ -417,8 +423,10 @@ Status PgStore::ClaimOn(pg::Connection& c, const std::string& type, int n, TimeM
 Result<std::vector<Job>> PgStore::Claim(const std::string& type, int n, TimeMs now) {
   std::vector<Job> jobs;
   if (n <= 0) return jobs;
+  const int64_t token = NewToken();
   Status st =
-      Transaction(false, [&](pg::Connection& c) { return ClaimOn(c, type, n, now, &jobs); });
+      Transaction(false, [&](pg::Connection& c) { return ClaimOn(c, type, n, now, token, &jobs); });
+  if (st.code() == Status::Code::kUnavailable) Uncertain(token);
   if (!st.ok()) return st;
   return jobs;
 }
@@ -510,11 +518,13 @@ Result<std::vector<Job>> PgStore::FinishAndClaim(JobId id, const Outcome& outcom
   std::vector<Job> jobs;
   // A notice or handler state is kept as durably as SQLite keeps it: with the WAL flush.
   const bool durable = !outcome.notices.empty() || !outcome.handler_state.empty();
+  const int64_t token = n > 0 ? NewToken() : 0;
   Status st = Transaction(durable, [&](pg::Connection& c) {
     Status finished = FinishOn(c, id, outcome);
     if (!finished.ok() || n <= 0) return finished;
-    return ClaimOn(c, type, n, now, &jobs);
+    return ClaimOn(c, type, n, now, token, &jobs);
   });
+  if (token != 0 && st.code() == Status::Code::kUnavailable) Uncertain(token);
   if (!st.ok()) return st;
   return jobs;
 }
@@ -742,7 +752,7 @@ Result<InsertResult> PgStore::Fire(const std::string& type, TimeMs fire_time, Ne
     if (!moved.ok()) return moved.status();
     if (!*moved) return Status::Ok();  // another node made this fire
     std::vector<InsertResult> out;
-    if (Status s = InsertOn(c, {job}, &out); !s.ok()) return s;
+    if (Status s = InsertOn(c, {job}, 0, &out); !s.ok()) return s;
     result = out.front();
     return Status::Ok();
   });
@@ -1012,6 +1022,49 @@ Result<int64_t> PgStore::SizeBytes() {
   return size;
 }
 
+int64_t PgStore::NewToken() {
+  // Unique across nodes: the node's id, then a count of this process's claims.
+  return (node_.load() << 32) + tokens_.fetch_add(1) + 1;
+}
+
+void PgStore::Uncertain(int64_t token) {
+  std::lock_guard lock(mu_);
+  uncertain_.push_back(token);
+}
+
+void PgStore::RepairUncertain() {
+  std::vector<std::string> tokens;
+  {
+    std::lock_guard lock(mu_);
+    for (int64_t t : uncertain_) tokens.push_back(std::to_string(t));
+  }
+  if (tokens.empty()) return;
+  int64_t requeued = 0;
+  Status st = Transaction(true, [&](pg::Connection& c) {
+    // This node's workers never got these: the claim (or the insert of a job to start) was
+    // committed, but its answer was lost with the connection.
+    auto r = c.Exec(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1 WHERE state = 'running' "
+        "AND node = $1 AND claim_token = ANY($2::bigint[])",
+        {P(node_.load()), ArrayLiteral(tokens)});
+    if (!r.ok()) return r.status();
+    requeued = r->affected();
+    return Status::Ok();
+  });
+  if (!st.ok()) return;  // tried again at the next heartbeat
+  {
+    std::lock_guard lock(mu_);
+    uncertain_.erase(uncertain_.begin(),
+                     uncertain_.begin() + static_cast<std::ptrdiff_t>(tokens.size()));
+  }
+  if (requeued > 0) {
+    spdlog::default_logger()->warn(
+        "{} job(s) claimed as the database connection broke are queued again (the claim "
+        "was committed, its answer lost)",
+        requeued);
+  }
+}
+
 void PgStore::Maintain(TimeMs now) {
   auto log = spdlog::default_logger();
   bool recovered;
@@ -1024,6 +1077,7 @@ void PgStore::Maintain(TimeMs now) {
   if (node != 0) {
     Status beat = Heartbeat(now);
     if (beat.ok()) {
+      RepairUncertain();
       if (!beating_since_) {
         if (heartbeat_failed_) log->info("node heartbeat recorded again");
         beating_since_ = steady;

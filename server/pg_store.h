@@ -114,12 +114,18 @@ class PgStore : public Store {
   Status Transaction(bool durable, const std::function<Status(pg::Connection&)>& body);
   // The submissions of `batch` (none with a unique key) in one transaction and one round
   // trip: libpq's pipeline mode.
-  Status InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch,
+  Status InsertPipelined(pg::Connection& c, const std::deque<InsertOp>& batch, int64_t token,
                          std::vector<std::vector<InsertResult>>* results);
-  Status InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs,
+  // `token` marks the jobs stored running (to start), as a claim's does.
+  Status InsertOn(pg::Connection& c, const std::vector<NewJob>& jobs, int64_t token,
                   std::vector<InsertResult>* out);
-  Status ClaimOn(pg::Connection& c, const std::string& type, int n, TimeMs now,
+  Status ClaimOn(pg::Connection& c, const std::string& type, int n, TimeMs now, int64_t token,
                  std::vector<Job>* out);
+  // A token for a claim; Uncertain records one whose transaction lost its connection (it may
+  // have committed), RepairUncertain queues again what such claims took (at a heartbeat).
+  int64_t NewToken();
+  void Uncertain(int64_t token);
+  void RepairUncertain();
   Status FinishOn(pg::Connection& c, JobId id, const Outcome& outcome);
   Status NotRunning(pg::Connection& c, JobId id);
   Status AddNotices(pg::Connection& c, const std::vector<Notice>& notices);
@@ -150,7 +156,9 @@ class PgStore : public Store {
   NoticeMaker make_notices_;                // guarded by mu_
   bool recovered_ = false;                  // guarded by mu_: Recover ran, rescues may begin
   std::map<std::string, int> max_running_;  // guarded by mu_
-  std::set<std::string> paused_seen_;       // watch thread only (polling)
+  std::vector<int64_t> uncertain_;          // guarded by mu_: claims that may have committed
+  std::atomic<int64_t> tokens_{0};
+  std::set<std::string> paused_seen_;  // watch thread only (polling)
   // Watch thread only: since when this node's heartbeats go through, and whether the last
   // one failed (logged once).
   std::optional<std::chrono::steady_clock::time_point> beating_since_;

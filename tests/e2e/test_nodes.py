@@ -177,40 +177,49 @@ class NodesTest(DaemonTest):
             command = sleep 2
             concurrent = 2
             """
-        a = self.node("a", ini)
-        a_id = self.node_of(a)
-        jobs = [self.submit(a, "slow") for _ in range(2)]
-        wait_for(lambda: all(self.state(j)[0] == "running" for j in jobs), what="a's jobs")
-        self.assertEqual({self.state(j)[3] for j in jobs}, {str(a_id)})
-        b = self.node("b", ini)
-        b_id = self.node_of(b)
+        first, second = self.node("a", ini), self.node("b", ini)
+        ids = {self.node_of(d): d for d in (first, second)}
+        jobs = [self.submit(first, "slow") for _ in range(2)]
+        wait_for(lambda: all(self.state(j)[0] == "running" for j in jobs), what="the jobs")
+        # The node running the first job is killed (most often both run there).
+        a_id = int(self.state(jobs[0])[3])
+        a = ids[a_id]
+        b_id, b = next((i, d) for i, d in ids.items() if i != a_id)
+        a.kill()  # well within their 2 s
+        victims = [j for j in jobs if self.state(j)[3] == str(a_id)]
+        self.assertEqual([self.state(j)[0] for j in victims], ["running"] * len(victims))
         began = time.monotonic()
-        a.kill()
         # b rescues them within the node timeout (plus a heartbeat) and runs them.
-        wait_for(lambda: all(self.state(j)[3] == str(b_id) for j in jobs), timeout=30,
-                 what="b to take over a's jobs")
+        try:
+            wait_for(lambda: all(self.state(j)[3] == str(b_id) for j in jobs), timeout=30,
+                     what="b to take over a's jobs")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {[self.state(j) for j in jobs]}, nodes "
+                                 f"{self.sql('SELECT id, dead FROM nodes')}\n{b.log_text()}")
         self.assertLess(time.monotonic() - began, 10)
         wait_for(lambda: all(self.state(j)[0] == "done" for j in jobs), what="the reruns")
-        for j in jobs:
+        for j in victims:
             self.assertEqual(self.state(j)[:3], ["done", "2", "1"])
-        self.assertIn("rescued 2 job(s) of dead node(s)", b.log_text())
+        self.assertIn(f"rescued {len(victims)} job(s) of dead node(s)", b.log_text())
         self.assertEqual(self.sql(f"SELECT dead FROM nodes WHERE id = {a_id}"), [["t"]])
 
-        # SIGSTOP: b declares c dead and reruns its job; c, resumed, cannot record its end.
-        c = self.node("c", ini.replace("sleep 2", "sleep 4"))
-        c_id = self.node_of(c)
-        b.stop()  # so that c's job is c's own
-        job = self.submit(c, "slow")
-        wait_for(lambda: self.state(job)[0] == "running", what="c's job")
-        b = self.node("b2", ini.replace("sleep 2", "sleep 6"))
+        # SIGSTOP: the other node declares the stopped one dead and reruns its job; the stopped
+        # one, resumed, cannot record its end (its run, started first, ends first).
+        b.stop()
+        six = ini.replace("sleep 2", "sleep 6")
+        pair = [self.node("c", six), self.node("b2", six)]
+        ids = {self.node_of(d): d for d in pair}
+        job = self.submit(pair[0], "slow")
+        wait_for(lambda: self.state(job)[0] == "running", what="the job")
+        c_id = int(self.state(job)[3])
+        c = ids[c_id]
+        b_id, b = next((i, d) for i, d in ids.items() if i != c_id)
         c.proc.send_signal(signal.SIGSTOP)
         try:
-            b_id = self.node_of(b)
             wait_for(lambda: self.state(job)[3] == str(b_id), timeout=30,
                      what="b to rescue the stopped node's job")
         finally:
             c.proc.send_signal(signal.SIGCONT)
-        # c's sleep ends first: its end is refused, the job still runs on b.
         wait_for(lambda: "was declared dead" in c.log_text(), what="c to learn it is dead")
         wait_for(lambda: f"job {job}" in c.log_text() and "not this node's" in c.log_text(),
                  timeout=30, what="c's refused end")
@@ -220,6 +229,7 @@ class NodesTest(DaemonTest):
         self.assertEqual(self.sql(f"SELECT dead FROM nodes WHERE id = {c_id}"), [["t"]])
         # c registered again and works on.
         self.assertEqual(c.cli("ping").returncode, 0)
+        b.stop()
         again = self.submit(c, "slow")
         wait_for(lambda: self.state(again)[0] == "done", what="c's next job")
 
