@@ -463,13 +463,7 @@ Result<std::optional<TimeMs>> PgStore::NextRunAt(const std::string& type) {
 Status PgStore::NotRunning(pg::Connection& c, JobId id) {
   Job job;
   if (Status st = LoadJob(c, id, &job); !st.ok()) return st;
-  if (job.state == JobState::kRunning) {
-    return Status::FailedPrecondition("job " + std::to_string(id) +
-                                      " is not this node's: it was rescued from this node and "
-                                      "runs elsewhere now");
-  }
-  return Status::FailedPrecondition("job " + std::to_string(id) + " is " + JobStateName(job.state) +
-                                    ", not running");
+  return NotRunningError(job);
 }
 
 Status PgStore::FinishOn(pg::Connection& c, JobId id, const Outcome& o) {

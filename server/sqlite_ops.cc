@@ -189,13 +189,7 @@ Status SqliteStore::Writer::NotRunning(JobId id) {
   Job job;
   Status st = Load(id, &job);
   if (!st.ok()) return st;
-  if (job.state == JobState::kRunning) {
-    return Status::FailedPrecondition("job " + std::to_string(id) +
-                                      " is not this node's: it was rescued from this node and "
-                                      "runs elsewhere now");
-  }
-  return Status::FailedPrecondition("job " + std::to_string(id) + " is " + JobStateName(job.state) +
-                                    ", not running");
+  return NotRunningError(job);
 }
 
 Status SqliteStore::Writer::RegisterNode(const std::string& name, TimeMs now, NodeId* out) {

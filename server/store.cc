@@ -15,6 +15,16 @@ Result<std::vector<InsertResult>> Store::Insert(std::vector<NewJob> jobs) {
   return result.get();
 }
 
+Status NotRunningError(const Job& job) {
+  if (job.state == JobState::kRunning) {
+    return Status::FailedPrecondition("job " + std::to_string(job.id) +
+                                      " is not this node's: it was rescued from this node and "
+                                      "runs elsewhere now");
+  }
+  return Status::FailedPrecondition("job " + std::to_string(job.id) + " is " +
+                                    JobStateName(job.state) + ", not running");
+}
+
 void SetCount(TypeCounts& counts, JobState state, int64_t n) {
   switch (state) {
     case JobState::kQueued:

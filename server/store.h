@@ -84,6 +84,10 @@ struct TypeCounts {
   int64_t cancelled = 0;
 };
 
+// Why a write for running job `job` was refused: it runs on another node now (it was
+// rescued from this one), or it is not running at all.
+Status NotRunningError(const Job& job);
+
 // Sets the count of `state` in `counts` to `n`.
 void SetCount(TypeCounts& counts, JobState state, int64_t n);
 
