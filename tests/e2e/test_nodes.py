@@ -233,6 +233,24 @@ class NodesTest(DaemonTest):
         again = self.submit(c, "slow")
         wait_for(lambda: self.state(again)[0] == "done", what="c's next job")
 
+    def test_a_node_restarted_on_its_host_takes_back_its_jobs_at_once(self):
+        ini = """
+            [job slow]
+            command = sleep 1
+            concurrent = 2
+            """
+        a = self.node("a", ini)
+        jobs = [self.submit(a, "slow") for _ in range(2)]
+        wait_for(lambda: all(self.state(j)[0] == "running" for j in jobs), what="the jobs")
+        a.kill()
+        began = time.monotonic()
+        a.start()  # its predecessor's pid is gone: no node_timeout to wait for
+        wait_for(lambda: all(self.state(j)[0] == "done" for j in jobs), what="the reruns")
+        self.assertLess(time.monotonic() - began, 30)
+        for j in jobs:
+            self.assertEqual(self.state(j)[:3], ["done", "2", "1"])
+        self.assertIn("recovered 2 job(s) interrupted by the last stop", a.log_text())
+
     def test_a_schedule_fires_once_per_due_time_across_nodes_and_a_kill(self):
         ini = """
             [job tick]
