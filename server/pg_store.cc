@@ -372,6 +372,7 @@ Result<std::vector<NodeInfo>> PgStore::Nodes() {
 }
 
 void PgStore::Watch(StoreEvents events) {
+  std::lock_guard calling(callback_mu_);  // a call of the old handlers is over
   std::lock_guard lock(mu_);
   events_ = std::move(events);
   watching_ = true;
@@ -1114,6 +1115,7 @@ void PgStore::Maintain(TimeMs now) {
       for (const Job& job : rescued->failed) {
         log->error("job {} ({}) failed: {}", job.id, job.type, job.error);
       }
+      std::lock_guard calling(callback_mu_);
       std::function<void()> notices;
       {
         std::lock_guard lock(mu_);
@@ -1126,6 +1128,7 @@ void PgStore::Maintain(TimeMs now) {
 }
 
 bool PgStore::Poll() {
+  std::lock_guard calling(callback_mu_);
   StoreEvents events;
   {
     std::lock_guard lock(mu_);
@@ -1166,6 +1169,7 @@ bool PgStore::Poll() {
 }
 
 void PgStore::Deliver(const pg::Connection::Notification& n) {
+  std::lock_guard calling(callback_mu_);
   StoreEvents events;
   {
     std::lock_guard lock(mu_);

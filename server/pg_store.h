@@ -148,6 +148,9 @@ class PgStore : public Store {
 
   std::mutex mu_;
   std::condition_variable cv_;
+  // Held while the events_ handlers run (before mu_): Watch waits for a call in progress,
+  // so that once Watch({}) returns no handler runs (the daemon destroys their targets).
+  std::mutex callback_mu_;
   std::deque<InsertOp> inserts_;            // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
   StoreEvents events_;                      // guarded by mu_

@@ -126,6 +126,8 @@ Runtime::Runtime(Config config, RuntimeOptions options) : parts_(std::make_uniqu
 
 Runtime::~Runtime() {
   Parts& p = *parts_;
+  // No more news from other nodes: its handlers call the dispatcher and the notifier.
+  if (p.store) p.store->Watch({});
   p.http.reset();
   if (p.drain.joinable()) p.drain.join();
   if (p.purge_worker.joinable()) p.purge_worker.join();

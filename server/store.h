@@ -180,7 +180,8 @@ class Store {
   virtual Result<std::vector<NodeInfo>> Nodes() = 0;
 
   // Calls `events`, on a thread of the store's, for what other nodes do from now on. Call
-  // once, before serving. A store only one node can use has nothing to report.
+  // before serving, and with no handlers (Watch({})) before destroying what they call: once
+  // it returns, none runs any more. A store only one node can use has nothing to report.
   virtual void Watch(StoreEvents events) { (void)events; }
 
   // Caps the running jobs of each type in `limits` (a type's max_running) across every node
