@@ -328,10 +328,12 @@ void Dispatcher::ClaimFor(TypeQueue& q, std::unique_lock<std::mutex>& lock) {
     q.ready = false;  // until the back-off ends: no claim before
     q.claim_failed = true;
     q.next_at = now + kStoreErrorBackoffMs;
-    return;
+    if (!claimed.ok()) return;
+    // The claim was committed: its jobs are this node's to run, whatever the read after it.
+  } else {
+    q.claim_failed = false;
   }
-  q.claim_failed = false;
-  if (static_cast<int>(claimed->size()) < want && q.notified == notified) {
+  if (next_ok && static_cast<int>(claimed->size()) < want && q.notified == notified) {
     q.ready = false;
     if (next && *next <= now && q.config->max_running > 0) {
       // Ready jobs left behind by the cap across nodes: a job ending here claims the next

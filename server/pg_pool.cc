@@ -8,10 +8,12 @@ namespace torque::server::pg {
 
 namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{100};
-constexpr std::chrono::milliseconds kMaxBackoff{5000};
 }  // namespace
 
-Pool::Pool(std::string uri, int size) : uri_(std::move(uri)), slots_(std::max(size, 1)) {}
+Pool::Pool(std::string uri, int size, std::chrono::milliseconds max_backoff)
+    : uri_(std::move(uri)),
+      max_backoff_(std::max(max_backoff, kFirstBackoff)),
+      slots_(std::max(size, 1)) {}
 
 std::optional<Connection> Pool::Take(Status* why) {
   std::unique_lock lock(mu_);
@@ -34,7 +36,7 @@ std::optional<Connection> Pool::Take(Status* why) {
   lock.lock();
   if (!opened.ok()) {
     ++slots_;
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
+    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, max_backoff_);
     retry_at_ = Clock::now() + backoff_;
     down_ = opened.status();
     *why = down_;

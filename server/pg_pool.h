@@ -18,12 +18,13 @@ namespace torque::server::pg {
 class Pool {
  public:
   // Up to `size` connections to `uri`, opened when first needed.
-  Pool(std::string uri, int size);
+  Pool(std::string uri, int size,
+       std::chrono::milliseconds max_backoff = std::chrono::milliseconds(5000));
 
   // Runs `body` on a connection of its own (waiting for one to be free). While the database
   // is unreachable, kUnavailable with the reason at once, without running `body`: a new
-  // connection is tried at most once per backoff, from 100 ms doubling to 5 s. A connection
-  // `body` finds broken is dropped, and the next call connects anew.
+  // connection is tried at most once per backoff, from 100 ms doubling to `max_backoff`. A
+  // connection `body` finds broken is dropped, and the next call connects anew.
   Status Run(const std::function<Status(Connection&)>& body);
 
   // Connects at once (kUnavailable and its reason when it cannot), ignoring the backoff.
@@ -37,6 +38,7 @@ class Pool {
   void Give(std::optional<Connection> c);
 
   const std::string uri_;
+  const std::chrono::milliseconds max_backoff_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::optional<Connection>> idle_;  // guarded by mu_: connected ones

@@ -40,6 +40,8 @@ constexpr char kCompactLock[] = "127970698868326";
 constexpr char kMaxRunningLock[] = "1953658213";
 // Waits of the watch thread between looks at its stop flag.
 constexpr int kWatchSliceMs = 100;
+// A poll round that could not read everything is made again after this.
+constexpr int kPollRetryMs = 250;
 
 Param P(int64_t v) { return std::to_string(v); }
 Param OrNull(const std::string& s) { return s.empty() ? std::nullopt : Param(s); }
@@ -151,7 +153,12 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& options) {
   auto c = pg::Connection::Open(options.uri);
   if (!c.ok()) return c.status();
   if (Status st = pg::Migrate(*c, embedded::schema_pg_sql()); !st.ok()) return st;
-  auto pool = std::make_unique<pg::Pool>(options.uri, options.pool_size);
+  // A node retries the database at least once per heartbeat: after an outage the others
+  // must see its heartbeat again before they could take it for dead.
+  auto pool =
+      std::make_unique<pg::Pool>(options.uri, options.pool_size,
+                                 std::min(std::chrono::milliseconds(5000),
+                                          std::chrono::milliseconds(options.heartbeat_interval)));
   return std::unique_ptr<PgStore>(new PgStore(options, std::move(pool)));
 }
 
@@ -1135,11 +1142,18 @@ bool PgStore::Poll() {
     if (!watching_) return false;
     events = events_;
   }
+  // A read that fails (the pool still waits to reconnect after an outage) makes the whole
+  // round fail: it is made again, or what was notified while no one listened stays unseen.
+  bool complete = true;
   const TimeMs now = WallNow();
-  if (auto counts = Counts(now); counts.ok() && events.ready) {
-    for (const TypeCounts& tc : *counts) {
+  if (events.ready) {
+    auto counts = Counts(now);
+    complete = counts.ok();
+    for (const TypeCounts& tc : counts.ok() ? *counts : std::vector<TypeCounts>{}) {
       if (tc.queued == 0) continue;
-      if (auto next = NextRunAt(tc.type); next.ok() && *next) events.ready(tc.type, **next);
+      auto next = NextRunAt(tc.type);
+      if (next.ok() && *next) events.ready(tc.type, **next);
+      complete = complete && next.ok();
     }
   }
   if (events.cancel) {
@@ -1155,17 +1169,22 @@ bool PgStore::Poll() {
     if (st.ok()) {
       for (JobId id : cancels) events.cancel(id);
     }
+    complete = complete && st.ok();
   }
-  if (auto paused = PausedTypes(); paused.ok() && events.paused) {
-    for (const std::string& type : *paused) {
-      if (!paused_seen_.count(type)) events.paused(type, true);
+  if (events.paused) {
+    auto paused = PausedTypes();
+    if (paused.ok()) {
+      for (const std::string& type : *paused) {
+        if (!paused_seen_.count(type)) events.paused(type, true);
+      }
+      for (const std::string& type : paused_seen_) {
+        if (!paused->count(type)) events.paused(type, false);
+      }
+      paused_seen_ = std::move(*paused);
     }
-    for (const std::string& type : paused_seen_) {
-      if (!paused->count(type)) events.paused(type, false);
-    }
-    paused_seen_ = std::move(*paused);
+    complete = complete && paused.ok();
   }
-  return true;
+  return complete;
 }
 
 void PgStore::Deliver(const pg::Connection::Notification& n) {
@@ -1234,9 +1253,13 @@ void PgStore::WatchLoop() {
       Maintain(WallNow());
       next_beat = now + std::chrono::milliseconds(options_.heartbeat_interval);
     }
-    if (now >= next_poll && next_poll != Clock::time_point::max() && Poll()) {
-      next_poll = options_.listen ? Clock::time_point::max()
-                                  : now + std::chrono::milliseconds(options_.poll_interval);
+    if (now >= next_poll && next_poll != Clock::time_point::max()) {
+      if (Poll()) {
+        next_poll = options_.listen ? Clock::time_point::max()
+                                    : now + std::chrono::milliseconds(options_.poll_interval);
+      } else {
+        next_poll = now + std::chrono::milliseconds(kPollRetryMs);
+      }
     }
     if (conn) {
       auto got = conn->Wait(kWatchSliceMs);

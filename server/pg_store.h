@@ -136,8 +136,8 @@ class PgStore : public Store {
   void WatchLoop();
   // The watch connection's round: heartbeat, rescue, compaction (every heartbeat interval).
   void Maintain(TimeMs now);
-  // Reports what polling finds (listen = false, and after the listener connected): false
-  // before Watch.
+  // Reports what polling finds (listen = false, and after the listener connected); false
+  // when it must be made again: before Watch, or a read failed.
   bool Poll();
   void Deliver(const pg::Connection::Notification& n);
 

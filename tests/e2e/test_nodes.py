@@ -392,10 +392,20 @@ class NodesTest(DaemonTest):
                 t.join()
         self.assertTrue(all("database" in r or "connection" in r for r in refused), refused[:3])
         # Every acknowledged job is there and runs; both nodes serve on by themselves.
-        wait_for(lambda: self.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'") >=
-                 len(set(acked)), timeout=60, what="every acknowledged job to run")
-        done = {int(i) for (i,) in self.sql("SELECT id FROM jobs WHERE state = 'done'")}
-        self.assertEqual(set(acked) - done, set())
+        def not_done():
+            done = {int(i) for (i,) in self.sql("SELECT id FROM jobs WHERE state = 'done'")}
+            return set(acked) - done
+        try:
+            wait_for(lambda: not not_done(), timeout=60, what="every acknowledged job to run")
+        except AssertionError:
+            ids = ",".join(str(i) for i in sorted(not_done()))
+            rows = self.sql("SELECT id, state, node, attempts, claim_token FROM jobs "
+                            f"WHERE id IN ({ids})")
+            kept = tempfile.mkdtemp(prefix="torque-nodes-outage-")
+            for d in (a, b):
+                shutil.copy(d.log, os.path.join(kept, os.path.basename(d.root) + ".log"))
+            self.fail(f"acknowledged jobs not done (id state node attempts claim_token): {rows}; "
+                      f"the nodes' logs are kept in {kept}")
         for d in (a, b):
             self.assertEqual(d.cli("ping").returncode, 0)
             self.assertTrue(d.alive())

@@ -150,6 +150,32 @@ TEST_F(ServiceTest, ClaimFailureKeepsTheJobQueuedUntilTheStoreHeals) {
   EXPECT_NE(reply.find("\"state\":\"done\""), std::string::npos) << reply;
 }
 
+TEST_F(ServiceTest, AClaimedJobRunsWhenTheReadAfterTheClaimFails) {
+  // Two workers and one ready job: the claim takes fewer than it asked for, so the dispatcher
+  // reads the type's next run time after it. That read failing must not strand the job
+  // claimed (stored 'running' on this node, run by no one).
+  config_.types["t"].concurrent = 2;
+  dispatcher_->Configure(config_, {{"t", handler_}, {"co", handler_}}, {});
+  store_->Fail(FailingStore::Kind::kClaim, Status::IoError("disk I/O error"));
+  for (int i = 0; i < 1000 && store_->failures() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(store_->failures(), 2);
+  const JobId id = Ack("t later");  // queued behind the failed claims
+  store_->Fail(FailingStore::Kind::kClaim, Status::Ok(), 0);
+  store_->Fail(FailingStore::Kind::kRead, Status::Unavailable("database connection lost"));
+  bool claimed = false;
+  for (int i = 0; i < 1000 && !claimed; ++i) {
+    auto job = real_->Get(id);
+    claimed = job.ok() && job->state != JobState::kQueued;
+    if (!claimed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(claimed);
+  store_->Heal();
+  std::string reply = Call("WAIT " + std::to_string(id) + " 10s");
+  EXPECT_NE(reply.find("\"state\":\"done\""), std::string::npos) << reply;
+}
+
 TEST_F(ServiceTest, CancelQueuedAnswersWaiters) {
   JobId blocker = Ack("t block");
   ASSERT_TRUE(handler_->WaitStarted(1));
