@@ -217,7 +217,7 @@ def main():
         s.stop()
         psql(u, "ANALYZE jobs")
         plan = psql(u, "EXPLAIN UPDATE jobs SET state = 'running' FROM (SELECT id FROM jobs "
-                       "WHERE state = 'queued' AND type = 'bench_idle' AND run_at <= 9e15 "
+                       "WHERE state = 'queued' AND type = 'bench_idle' AND run_at <= 9000000000000000 "
                        "ORDER BY priority DESC, run_at, id LIMIT 4 FOR UPDATE SKIP LOCKED) "
                        "ready WHERE jobs.id = ready.id")
     finally:
