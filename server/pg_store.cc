@@ -43,6 +43,14 @@ constexpr int kWatchSliceMs = 100;
 // A poll round that could not read everything is made again after this.
 constexpr int kPollRetryMs = 250;
 
+// The longest wait between two tries to reach the database while it is away: at least one
+// try per heartbeat, so that after an outage the other nodes see this one's heartbeat again
+// before they could take it for dead.
+std::chrono::milliseconds MaxBackoff(const PgStoreOptions& options) {
+  return std::clamp(std::chrono::milliseconds(options.heartbeat_interval),
+                    std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+}
+
 Param P(int64_t v) { return std::to_string(v); }
 Param OrNull(const std::string& s) { return s.empty() ? std::nullopt : Param(s); }
 
@@ -153,12 +161,7 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& options) {
   auto c = pg::Connection::Open(options.uri);
   if (!c.ok()) return c.status();
   if (Status st = pg::Migrate(*c, embedded::schema_pg_sql()); !st.ok()) return st;
-  // A node retries the database at least once per heartbeat: after an outage the others
-  // must see its heartbeat again before they could take it for dead.
-  auto pool =
-      std::make_unique<pg::Pool>(options.uri, options.pool_size,
-                                 std::min(std::chrono::milliseconds(5000),
-                                          std::chrono::milliseconds(options.heartbeat_interval)));
+  auto pool = std::make_unique<pg::Pool>(options.uri, options.pool_size, MaxBackoff(options));
   return std::unique_ptr<PgStore>(new PgStore(options, std::move(pool)));
 }
 
@@ -1241,8 +1244,7 @@ void PgStore::WatchLoop() {
         lost_logged = false;
         next_poll = now;  // what was notified while no one listened
       } else {
-        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(100),
-                             std::chrono::milliseconds(5000));
+        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(100), MaxBackoff(options_));
         next_connect = now + backoff;
         if (!lost_logged)
           log->error("database listener cannot connect (retrying): {}", st.message());
