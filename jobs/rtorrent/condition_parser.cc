@@ -11,6 +11,10 @@ namespace {
 
 using Node = ConditionNode;
 
+// Groups nest at most this deep: parsing, matching and printing recurse once per level, so an
+// unbounded nesting (a long run of '[') would overflow the stack.
+constexpr int kMaxGroupDepth = 100;
+
 // A word of the condition after shlex-style unquoting; pos[i] is the offset in the source
 // text of text[i], start the offset of the word's first source character.
 struct Token {
@@ -34,6 +38,7 @@ class Parser {
   std::string_view source_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  int depth_ = 0;  // of the group being parsed
 };
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -145,8 +150,14 @@ Result<Node> Parser::ParseGroup(bool top, size_t open_offset) {
       break;
     }
     if (token.text == "[") {
+      if (depth_ == kMaxGroupDepth) {
+        return Error(token.start,
+                     "groups nest more than " + std::to_string(kMaxGroupDepth) + " deep");
+      }
       ++next_;
+      ++depth_;
       auto group = ParseGroup(/*top=*/false, token.start);
+      --depth_;
       if (!group.ok()) return group.status();
       if (group->kind == Node::Kind::kAnd) {  // "a [ b c ]" is "a b c"
         for (auto& child : group->children) alternatives.back().push_back(std::move(child));

@@ -218,6 +218,31 @@ TEST(ConditionParseTest, ErrorsSayWhatAndWhere) {
   }
 }
 
+TEST(ConditionParseTest, GroupsNestAHundredDeepAndNoDeeper) {
+  // Parsing, matching and printing recurse once per level: before the bound, a long run of
+  // '[ ' overflowed the stack (5 000 levels under ASan).
+  const auto nested = [](int depth) {
+    std::string text = "name=x";
+    for (int i = 0; i < depth; ++i) text = "[ NOT " + text + " ]";
+    return text;
+  };
+  auto deep = ParseCondition(nested(100));
+  ASSERT_TRUE(deep.ok()) << deep.status().message();
+  EXPECT_TRUE(deep->Match(MakeItem({{"d.name=", Value("x")}}), kNow));  // an even number of NOTs
+  EXPECT_TRUE(ParseCondition(deep->ToString()).ok());
+
+  auto deeper = ParseCondition(nested(101));
+  ASSERT_FALSE(deeper.ok());
+  EXPECT_TRUE(deeper.status().message().starts_with("groups nest more than 100 deep at column 601"))
+      << deeper.status().message();
+  std::string flood_text;
+  for (int i = 0; i < 100000; ++i) flood_text += "[ ";
+  auto flood = ParseCondition(flood_text);
+  ASSERT_FALSE(flood.ok());
+  EXPECT_TRUE(flood.status().message().starts_with("groups nest more than 100 deep"))
+      << flood.status().message();
+}
+
 // ---------------------------------------------------------------------------------------
 // Matching, per matcher class.
 
