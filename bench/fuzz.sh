@@ -7,6 +7,8 @@
 #   FUZZ_TARGETS="condition xmlrpc" bench/fuzz.sh 600    only those targets
 #   FUZZ_BUILD=build-fuzz2 bench/fuzz.sh                  another build folder (default
 #                                                         build-fuzz; the paths below move)
+#   FUZZ_ARGS="-max_len=512" bench/fuzz.sh 600            more libFuzzer flags (here: inputs
+#                                                         of at most 512 bytes)
 #
 # Builds in build-fuzz/ with clang (CXX=clang++). A target's new inputs go to
 # build-fuzz/fuzz-corpus/<name>/ (the seeds in tests/fuzz/corpus/<name>/ are only read); a
@@ -38,8 +40,9 @@ for t in $targets; do
   log="$build/fuzz-$t.log"
   start=$(date +%s.%N)
   # A unit that runs over 10 s is a finding too (a hang, exponential backtracking).
+  # shellcheck disable=SC2086
   "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 \
-    -timeout=10 \
+    -timeout=10 ${FUZZ_ARGS:-} \
     -artifact_prefix="$findings/" -close_fd_mask=3 "$corpus" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 || true
   end=$(date +%s.%N)
