@@ -10,10 +10,13 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 }  // namespace
 
+std::chrono::milliseconds NextBackoff(std::chrono::milliseconds current,
+                                      std::chrono::milliseconds max) {
+  return std::clamp(current * 2, kFirstBackoff, std::max(max, kFirstBackoff));
+}
+
 Pool::Pool(std::string uri, int size, std::chrono::milliseconds max_backoff)
-    : uri_(std::move(uri)),
-      max_backoff_(std::max(max_backoff, kFirstBackoff)),
-      slots_(std::max(size, 1)) {}
+    : uri_(std::move(uri)), max_backoff_(max_backoff), slots_(std::max(size, 1)) {}
 
 std::optional<Connection> Pool::Take(Status* why) {
   std::unique_lock lock(mu_);
@@ -36,7 +39,7 @@ std::optional<Connection> Pool::Take(Status* why) {
   lock.lock();
   if (!opened.ok()) {
     ++slots_;
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, max_backoff_);
+    backoff_ = NextBackoff(backoff_, max_backoff_);
     retry_at_ = Clock::now() + backoff_;
     down_ = opened.status();
     *why = down_;

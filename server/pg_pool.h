@@ -15,16 +15,23 @@
 
 namespace torque::server::pg {
 
+// The longest wait between two tries to reach an unreachable database, by default.
+inline constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
+// The wait before the next try after one more failed one, `current` the wait before it (0
+// after a success): 100 ms at first, doubling up to `max` (never under 100 ms).
+std::chrono::milliseconds NextBackoff(std::chrono::milliseconds current,
+                                      std::chrono::milliseconds max);
+
 class Pool {
  public:
   // Up to `size` connections to `uri`, opened when first needed.
-  Pool(std::string uri, int size,
-       std::chrono::milliseconds max_backoff = std::chrono::milliseconds(5000));
+  Pool(std::string uri, int size, std::chrono::milliseconds max_backoff = kMaxBackoff);
 
   // Runs `body` on a connection of its own (waiting for one to be free). While the database
   // is unreachable, kUnavailable with the reason at once, without running `body`: a new
-  // connection is tried at most once per backoff, from 100 ms doubling to `max_backoff`. A
-  // connection `body` finds broken is dropped, and the next call connects anew.
+  // connection is tried at most once per NextBackoff(…, `max_backoff`). A connection `body`
+  // finds broken is dropped, and the next call connects anew.
   Status Run(const std::function<Status(Connection&)>& body);
 
   // Connects at once (kUnavailable and its reason when it cannot), ignoring the backoff.

@@ -47,8 +47,7 @@ constexpr int kPollRetryMs = 250;
 // try per heartbeat, so that after an outage the other nodes see this one's heartbeat again
 // before they could take it for dead.
 std::chrono::milliseconds MaxBackoff(const PgStoreOptions& options) {
-  return std::clamp(std::chrono::milliseconds(options.heartbeat_interval),
-                    std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  return std::min(pg::kMaxBackoff, std::chrono::milliseconds(options.heartbeat_interval));
 }
 
 Param P(int64_t v) { return std::to_string(v); }
@@ -1152,11 +1151,13 @@ bool PgStore::Poll() {
   if (events.ready) {
     auto counts = Counts(now);
     complete = counts.ok();
-    for (const TypeCounts& tc : counts.ok() ? *counts : std::vector<TypeCounts>{}) {
-      if (tc.queued == 0) continue;
-      auto next = NextRunAt(tc.type);
-      if (next.ok() && *next) events.ready(tc.type, **next);
-      complete = complete && next.ok();
+    if (counts.ok()) {
+      for (const TypeCounts& tc : *counts) {
+        if (tc.queued == 0) continue;
+        auto next = NextRunAt(tc.type);
+        if (next.ok() && *next) events.ready(tc.type, **next);
+        complete = complete && next.ok();
+      }
     }
   }
   if (events.cancel) {
@@ -1244,7 +1245,7 @@ void PgStore::WatchLoop() {
         lost_logged = false;
         next_poll = now;  // what was notified while no one listened
       } else {
-        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(100), MaxBackoff(options_));
+        backoff = pg::NextBackoff(backoff, MaxBackoff(options_));
         next_connect = now + backoff;
         if (!lost_logged)
           log->error("database listener cannot connect (retrying): {}", st.message());
