@@ -310,7 +310,8 @@ std::variant<Request, ProtocolError> ParseTypeVerb(Verb verb, Words& words) {
   return r;
 }
 
-// Single-line form of `text`: CR and LF become spaces.
+}  // namespace
+
 std::string SingleLine(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
@@ -318,8 +319,6 @@ std::string SingleLine(std::string_view text) {
   }
   return s;
 }
-
-}  // namespace
 
 bool IsTypeName(std::string_view w) {
   if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;

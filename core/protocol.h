@@ -99,6 +99,9 @@ std::variant<Request, ProtocolError> ParseRequest(std::string_view line);
 // The request line (without LF) that ParseRequest turns back into `request`.
 std::string FormatRequest(const Request& request);
 
+// The single-line form of `text`: CR and LF become spaces.
+std::string SingleLine(std::string_view text);
+
 // Reply lines, each without the trailing LF. Texts are made single-line.
 std::string FormatAck(JobId id, bool existing);
 std::string FormatOk(std::string_view payload = {});

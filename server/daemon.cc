@@ -27,6 +27,7 @@
 #include "server/pg_connection.h"
 #include "server/pid_file.h"
 #include "server/runtime.h"
+#include "server/systemd_notify.h"
 
 namespace torque::server {
 namespace {
@@ -43,8 +44,8 @@ Result<Config> Load(const DaemonOptions& options) {
 }
 
 // The signals the runtime handles (stop, reload). Until its handlers exist their default
-// action would end the process: a `systemctl reload` right after a start (Type=exec: the
-// unit is "started" at exec) or logrotate's SIGHUP would leave torqued dead, and systemd
+// action would end the process: logrotate's SIGHUP, or a `systemctl reload` right after a
+// start under a unit that does not wait for READY=1, would leave torqued dead, and systemd
 // counts a SIGHUP death as clean, so Restart=on-failure would not bring it back. Blocked
 // from the start, they stay pending and reach the runtime once it listens.
 sigset_t RuntimeSignals() {
@@ -63,17 +64,21 @@ std::string LogLevel(const Config& config, int verbosity) {
   }
 }
 
-// Tells the process that launched a detached daemon how its start-up ended.
+// Tells the process that launched a detached daemon how its start-up ended, and systemd
+// (Type=notify) why it failed; the runtime tells systemd that it is ready.
 class Readiness {
  public:
-  explicit Readiness(int fd) : fd_(fd) {}
+  Readiness(int fd, SystemdNotifier systemd) : fd_(fd), systemd_(std::move(systemd)) {}
   Readiness(const Readiness&) = delete;
   Readiness& operator=(const Readiness&) = delete;
   ~Readiness() {
     if (fd_ >= 0) close(fd_);
   }
   void Ready() { Send("R\n"); }
-  void Fail(int rc, const std::string& why) { Send("F" + std::to_string(rc) + " " + why + "\n"); }
+  void Fail(int rc, const std::string& why) {
+    (void)systemd_.Failed(why);  // the log and the exit code say it too
+    Send("F" + std::to_string(rc) + " " + why + "\n");
+  }
 
  private:
   void Send(const std::string& text) {
@@ -85,6 +90,7 @@ class Readiness {
     fd_ = -1;
   }
   int fd_;
+  const SystemdNotifier systemd_;
 };
 
 // The launcher's exit code for what the daemon reported on the readiness pipe.
@@ -177,7 +183,7 @@ std::string PidPath(const DaemonOptions& options, const Config& config) {
 }
 
 int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
-          const std::string& guard, Readiness& ready);
+          const std::string& guard, const SystemdNotifier& systemd, Readiness& ready);
 
 }  // namespace
 
@@ -302,6 +308,8 @@ int CheckDatabase(const DaemonOptions& options, std::ostream& out, std::ostream&
 }
 
 int RunDaemon(const DaemonOptions& options) {
+  // Read and removed from the environment before any thread exists.
+  const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();
   std::signal(SIGPIPE, SIG_IGN);
   const sigset_t held = RuntimeSignals();
   pthread_sigmask(SIG_BLOCK, &held, nullptr);
@@ -325,8 +333,8 @@ int RunDaemon(const DaemonOptions& options) {
     // Before any thread exists (spdlog's flusher, Asio, the store).
     if (int rc = Detach(config.server.log_file, options.cron, &ready_fd); rc >= 0) return rc;
   }
-  Readiness ready(ready_fd);
-  return Serve(options, config, pid_path, guard, ready);
+  Readiness ready(ready_fd, systemd);
+  return Serve(options, config, pid_path, guard, systemd, ready);
 }
 
 namespace {
@@ -347,7 +355,7 @@ void RaiseOpenFileLimit(spdlog::logger& log) {
 }
 
 int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
-          const std::string& guard, Readiness& ready) {
+          const std::string& guard, const SystemdNotifier& systemd, Readiness& ready) {
   LogOptions log_options{config.server.log_file, options.foreground,
                          LogLevel(config, options.verbosity)};
   if (Status s = SetUpLogging(log_options); !s.ok()) {
@@ -382,6 +390,7 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
   ro.log_level = options.verbosity != 0 ? LogLevel(config, options.verbosity) : "";
   ro.detached = !options.foreground;
   ro.load_config = [options] { return Load(options); };
+  ro.systemd = systemd;
   Runtime runtime(config, std::move(ro));
   // Its signal handlers exist now: what arrived meanwhile is delivered to them, and the
   // threads started from here on (workers, store) take the ordinary mask.

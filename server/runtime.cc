@@ -104,6 +104,11 @@ struct Runtime::Parts {
 
   void BeginStop(const std::string& why);
   void WaitSignal();
+  // What systemd's status line says while serving.
+  std::string ReadyStatus() const;
+  // Logs a failed notification once: torqued works on without systemd's view of it.
+  void TellSystemd(const Status& sent);
+  bool systemd_warned = false;
   void WatchGuard();
   void SchedulePurge();
   // Deletes the finished jobs past the retention `at` gives them (a type's own or the
@@ -326,6 +331,7 @@ void Runtime::Run(const std::function<void()>& on_ready) {
               p.config->server.socket, RedactedDatabase(p.config->server.database),
               ActiveTypes(*p.config));
   on_ready();
+  p.TellSystemd(p.options.systemd.Ready(p.ReadyStatus()));
   p.io.run();
   p.http.reset();  // waits for pages being made, which read the store
   if (p.drain.joinable()) p.drain.join();
@@ -345,6 +351,7 @@ void Runtime::Parts::BeginStop(const std::string& why) {
     return;
   }
   log->info("{}; draining", why);
+  TellSystemd(options.systemd.Stopping(why));
   if (http) http->Stop();
   server->StopAccepting();
   service->BeginShutdown();
@@ -372,6 +379,7 @@ void Runtime::Parts::WaitSignal() {
       log->warn("SIGHUP received; this daemon has no configuration source to reload");
     } else {
       log->info("SIGHUP received; reloading the configuration");
+      TellSystemd(options.systemd.Reloading());
       Reopen();
       Result<Config> config = options.load_config();
       Status st = config.ok() ? Reload(std::move(*config)) : config.status();
@@ -379,9 +387,24 @@ void Runtime::Parts::WaitSignal() {
         log->error("configuration reload rejected, the running configuration stays: {}",
                    st.message());
       }
+      const std::string status =
+          st.ok() ? ReadyStatus()
+                  : "reload rejected, the running configuration stays: " + st.message();
+      TellSystemd(options.systemd.Ready(status));
     }
     WaitSignal();
   });
+}
+
+std::string Runtime::Parts::ReadyStatus() const {
+  return "ready on " + config->server.socket + ", " + std::to_string(ActiveTypes(*config)) +
+         " active job type(s)";
+}
+
+void Runtime::Parts::TellSystemd(const Status& sent) {
+  if (sent.ok() || systemd_warned) return;
+  systemd_warned = true;
+  log->warn("{} (said once)", sent.message());
 }
 
 void Runtime::Parts::WatchGuard() {

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "jobs/handler_env.h"
 #include "server/dispatcher.h"
+#include "server/systemd_notify.h"
 
 namespace torque::server {
 
@@ -26,6 +27,8 @@ struct RuntimeOptions {
   bool detached = false;   // stdout/stderr go to the log file: reopen them with it
   // A fresh configuration for SIGHUP (the same files and options as at start).
   std::function<Result<Config>()> load_config;
+  // Told when the daemon is ready, reloads and stops (inactive: not under systemd).
+  SystemdNotifier systemd;
 };
 
 // Single use: Open, then Run. Signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads.
