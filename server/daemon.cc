@@ -315,7 +315,9 @@ int RunDaemon(const DaemonOptions& options) {
   pthread_sigmask(SIG_BLOCK, &held, nullptr);
   auto loaded = Load(options);
   if (!loaded.ok()) {
-    std::cerr << "torqued: invalid configuration: " << loaded.status().message() << "\n";
+    const std::string why = "invalid configuration: " + loaded.status().message();
+    std::cerr << "torqued: " << why << "\n";
+    (void)systemd.Failed(why);  // stderr and the exit code say it too
     return kExitConfig;
   }
   const Config config = std::move(*loaded);

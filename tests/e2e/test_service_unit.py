@@ -176,6 +176,14 @@ class ServiceUnitTest(unittest.TestCase):
         status = notify.message(timeout=5).get("STATUS", "")
         self.assertTrue(status.startswith("start-up failed: "), status)
         self.assertIn(blocker, status)
+        # A configuration torqued cannot read, before any logging exists.
+        argv, env, config = self.unit_command("[job hello]\ncommand = true\nconcurrent = many\n")
+        env["NOTIFY_SOCKET"] = notify.address
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        status = notify.message(timeout=5).get("STATUS", "")
+        self.assertTrue(status.startswith("start-up failed: invalid configuration: "), status)
+        self.assertIn(f"{config}:3", status)
 
     def test_without_a_service_manager_nothing_is_sent(self):
         # An unusable NOTIFY_SOCKET is logged once; torqued serves anyway.
