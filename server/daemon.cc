@@ -74,6 +74,7 @@ class Readiness {
   ~Readiness() {
     if (fd_ >= 0) close(fd_);
   }
+  const SystemdNotifier& systemd() const { return systemd_; }
   void Ready() { Send("R\n"); }
   void Fail(int rc, const std::string& why) {
     (void)systemd_.Failed(why);  // the log and the exit code say it too
@@ -183,7 +184,7 @@ std::string PidPath(const DaemonOptions& options, const Config& config) {
 }
 
 int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
-          const std::string& guard, const SystemdNotifier& systemd, Readiness& ready);
+          const std::string& guard, Readiness& ready);
 
 }  // namespace
 
@@ -336,7 +337,7 @@ int RunDaemon(const DaemonOptions& options) {
     if (int rc = Detach(config.server.log_file, options.cron, &ready_fd); rc >= 0) return rc;
   }
   Readiness ready(ready_fd, systemd);
-  return Serve(options, config, pid_path, guard, systemd, ready);
+  return Serve(options, config, pid_path, guard, ready);
 }
 
 namespace {
@@ -357,7 +358,7 @@ void RaiseOpenFileLimit(spdlog::logger& log) {
 }
 
 int Serve(const DaemonOptions& options, const Config& config, const std::string& pid_path,
-          const std::string& guard, const SystemdNotifier& systemd, Readiness& ready) {
+          const std::string& guard, Readiness& ready) {
   LogOptions log_options{config.server.log_file, options.foreground,
                          LogLevel(config, options.verbosity)};
   if (Status s = SetUpLogging(log_options); !s.ok()) {
@@ -392,7 +393,7 @@ int Serve(const DaemonOptions& options, const Config& config, const std::string&
   ro.log_level = options.verbosity != 0 ? LogLevel(config, options.verbosity) : "";
   ro.detached = !options.foreground;
   ro.load_config = [options] { return Load(options); };
-  ro.systemd = systemd;
+  ro.systemd = ready.systemd();
   Runtime runtime(config, std::move(ro));
   // Its signal handlers exist now: what arrived meanwhile is delivered to them, and the
   // threads started from here on (workers, store) take the ordinary mask.

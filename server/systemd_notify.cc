@@ -1,8 +1,8 @@
 #include "server/systemd_notify.h"
 
-#include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include <boost/asio/io_context.hpp>
@@ -20,14 +20,16 @@ SystemdNotifier SystemdNotifier::FromEnvironment() {
 }
 
 Status SystemdNotifier::Ready(std::string_view status) const {
-  return Send("READY=1\nMAINPID=" + std::to_string(getpid()) + "\nSTATUS=" + protocol::SingleLine(status));
+  return Send("READY=1\nMAINPID=" + std::to_string(getpid()) +
+              "\nSTATUS=" + protocol::SingleLine(status));
 }
 
 Status SystemdNotifier::Reloading() const {
-  // MONOTONIC_USEC lets systemd 253+ tell this reload from an earlier one.
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  const long long usec = static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+  // MONOTONIC_USEC (CLOCK_MONOTONIC, steady_clock's) lets systemd 253+ tell this reload
+  // from an earlier one.
+  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
   return Send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) +
               "\nSTATUS=reloading the configuration");
 }
