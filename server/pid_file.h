@@ -6,10 +6,11 @@
 #include <sys/types.h>
 
 #include "core/status.h"
+#include "server/lock_file.h"
 
 namespace torque::server {
 
-// Owns a locked pid file; the lock goes away with the process, so a stale file
+// Owns a locked pid file (a LockFile); the lock goes away with the process, so a stale file
 // never blocks a start. Removes the file on destruction.
 class PidFile {
  public:
@@ -18,19 +19,17 @@ class PidFile {
   static Result<PidFile> Acquire(const std::string& path);
 
   // The pid of the live process holding `path`'s lock, if any.
-  static std::optional<pid_t> ReadLive(const std::string& path);
+  static std::optional<pid_t> ReadLive(const std::string& path) {
+    return LockFile::Holder(path);
+  }
 
-  PidFile(PidFile&& other) noexcept;
+  PidFile(PidFile&& other) noexcept = default;
   PidFile& operator=(PidFile&&) = delete;
   ~PidFile();
 
-  // Rewrites the pid (after daemonizing forks). Returns kIoError on failure.
-  Status Update();
-
  private:
-  PidFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_ = -1;
+  explicit PidFile(LockFile lock) : lock_(std::move(lock)) {}
+  LockFile lock_;
 };
 
 }  // namespace torque::server

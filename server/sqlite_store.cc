@@ -1,16 +1,9 @@
 #include "server/sqlite_store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <future>
 #include <utility>
@@ -39,33 +32,13 @@ Status Catch(F&& f) {
   }
 }
 
-// Takes the lock file next to the database; returns its descriptor.
-Result<int> LockDatabase(const std::string& path) {
-  const std::string lock_path = path + "-lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot open " + lock_path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    char buf[32] = {};
-    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-    std::string pid;
-    for (ssize_t i = 0; i < n && std::isdigit(static_cast<unsigned char>(buf[i])); ++i)
-      pid += buf[i];
-    ::close(fd);
-    if (err != EWOULDBLOCK) {
-      return Status::IoError("cannot lock " + lock_path + ": " + std::strerror(err));
-    }
-    return Status::AlreadyExists("database " + path + " is in use by another torqued" +
-                                 (pid.empty() ? "" : " (pid " + pid + ")"));
-  }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    int err = errno;
-    ::close(fd);
-    return Status::IoError("cannot write " + lock_path + ": " + std::strerror(err));
-  }
-  return fd;
+// Takes the lock file next to the database.
+Result<LockFile> LockDatabase(const std::string& path) {
+  std::optional<pid_t> holder;
+  auto lock = LockFile::Acquire(path + "-lock", &holder);
+  if (lock.ok() || lock.status().code() != Status::Code::kAlreadyExists) return lock;
+  return Status::AlreadyExists("database " + path + " is in use by another torqued" +
+                               (holder ? " (pid " + std::to_string(*holder) + ")" : ""));
 }
 
 // Applies the embedded migrations the database has not seen, all in one transaction: a
@@ -118,9 +91,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   if (ec)
     return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
 
-  Result<int> lock = LockDatabase(path);
+  Result<LockFile> lock = LockDatabase(path);
   if (!lock.ok()) return lock.status();
-  const int fd = *lock;
   const int flags = SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX;
   const int busy_ms = static_cast<int>(std::clamp<DurationMs>(options.busy_timeout, 0, 1 << 30));
   std::unique_ptr<Writer> writer;
@@ -147,20 +119,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   if (!st.ok()) {
     reader.reset();
     writer.reset();
-    ::close(fd);
     if (st.code() == Status::Code::kIoError && st.message().find(path) == std::string::npos) {
       return Status::IoError("database " + path + ": " + st.message());
     }
     return st;
   }
   return std::unique_ptr<SqliteStore>(
-      new SqliteStore(path, fd, std::move(writer), std::move(reader)));
+      new SqliteStore(path, std::move(*lock), std::move(writer), std::move(reader)));
 }
 
-SqliteStore::SqliteStore(std::string path, int lock_fd, std::unique_ptr<Writer> writer,
+SqliteStore::SqliteStore(std::string path, LockFile lock, std::unique_ptr<Writer> writer,
                          std::unique_ptr<Reader> reader)
     : path_(std::move(path)),
-      lock_fd_(lock_fd),
+      lock_(std::move(lock)),
       writer_(std::move(writer)),
       reader_(std::move(reader)),
       thread_([this] { WriterLoop(); }) {}
@@ -173,8 +144,8 @@ SqliteStore::~SqliteStore() {
   queue_cv_.notify_all();
   thread_.join();
   reader_.reset();
-  writer_.reset();    // the last connection: checkpoints and removes the WAL
-  ::close(lock_fd_);  // releases the flock; the file stays (removing it would race)
+  writer_.reset();  // the last connection: checkpoints and removes the WAL
+  // lock_ goes last, with the members: the lock file stays (removing it would race).
 }
 
 void SqliteStore::Enqueue(Op op, CommitBy by) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "server/lock_file.h"
 #include "server/store.h"
 
 namespace torque::server {
@@ -123,7 +124,7 @@ class SqliteStore : public Store {
     std::function<void(Status)> complete;
   };
 
-  SqliteStore(std::string path, int lock_fd, std::unique_ptr<Writer> writer,
+  SqliteStore(std::string path, LockFile lock, std::unique_ptr<Writer> writer,
               std::unique_ptr<Reader> reader);
 
   void Enqueue(Op op, CommitBy by = CommitBy::kWriter);
@@ -148,7 +149,7 @@ class SqliteStore : public Store {
   Status Read(const std::function<Status(Reader&)>& body);
 
   const std::string path_;
-  const int lock_fd_;
+  LockFile lock_;  // before the connections: released after they close
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Reader> reader_;
   std::mutex read_mu_;
