@@ -21,9 +21,8 @@ std::optional<pid_t> ReadPid(int fd) {
   char buf[32] = {};
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return std::nullopt;
-  char* end = nullptr;
-  long pid = std::strtol(buf, &end, 10);
-  if (pid <= 0 || end == buf) return std::nullopt;
+  long pid = std::strtol(buf, nullptr, 10);  // 0 when the file names no number
+  if (pid <= 0) return std::nullopt;
   return static_cast<pid_t>(pid);
 }
 

@@ -15,7 +15,7 @@ namespace torque::server {
 class LockFile {
  public:
   // Opens or creates `path`, locks it and writes this process's pid into it. kAlreadyExists
-  // when a live process holds it, with `*holder` = the pid the file names (nullopt when it
+  // when another process holds it, with `*holder` = the pid the file names (nullopt when it
   // names none); kIoError when the file cannot be opened, locked or written.
   //
   // A lock held although the pid the file names is gone is waited for, up to a second: a
