@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +37,7 @@ class Fd {
   ~Fd() { Reset(); }
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  void Release() { fd_ = -1; }
   void Reset(int fd = -1) {
     if (fd_ >= 0) close(fd_);
     fd_ = fd;
@@ -163,6 +165,22 @@ bool AboveStdio(Fd& fd) {
   if (moved < 0) return false;
   fd.Reset(moved);
   return true;
+}
+
+// /dev/null for the children's stdin: opened once for the process (at 3 or above,
+// close-on-exec), not twice per run; -1 when it cannot be opened (tried again next time).
+int SharedDevNull() {
+  static std::atomic<int> shared{-1};
+  if (const int fd = shared.load(); fd >= 0) return fd;
+  Fd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid() || !AboveStdio(fd)) return -1;
+  int expected = -1;
+  if (shared.compare_exchange_strong(expected, fd.get())) {
+    const int kept = fd.get();
+    fd.Release();
+    return kept;
+  }
+  return expected;  // another thread was first
 }
 
 // Whether `dir` is a directory this process can change into (to tell a failed chdir from a
@@ -316,17 +334,17 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, CancelSig
   std::vector<char*> argv = CStrings(argv_strings);
   std::vector<char*> envp = CStrings(env);
 
-  Fd dev_null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!dev_null.valid()) return SysError("cannot open /dev/null", errno);
+  const int dev_null = SharedDevNull();
+  if (dev_null < 0) return SysError("cannot open /dev/null", errno);
   Fd out_read, out_write, err_read, err_write;
   if (!MakePipe(out_read, out_write) || !MakePipe(err_read, err_write)) {
     return SysError("cannot create a pipe", errno);
   }
-  if (!AboveStdio(dev_null) || !AboveStdio(out_write) || !AboveStdio(err_write)) {
+  if (!AboveStdio(out_write) || !AboveStdio(err_write)) {
     return SysError("cannot move a descriptor", errno);
   }
   SpawnPlan plan;
-  if (const int err = plan.Prepare(dev_null.get(), out_write.get(), err_write.get(),
+  if (const int err = plan.Prepare(dev_null, out_write.get(), err_write.get(),
                                    spec.cwd.empty() ? nullptr : spec.cwd.c_str());
       err != 0) {
     return SysError("cannot set up the child process", err);
@@ -345,7 +363,6 @@ Result<ProcessResult> PosixProcessRunner::Run(const ProcessSpec& spec, CancelSig
     if (spawn_err == ENOENT) return Status::NotFound(message);
     return Status::IoError(message);
   }
-  dev_null.Reset();
   out_write.Reset();
   err_write.Reset();
 

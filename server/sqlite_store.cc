@@ -162,14 +162,30 @@ void SqliteStore::Enqueue(Op op, CommitBy by) {
   if (wake) queue_cv_.notify_one();
 }
 
+bool SqliteStore::MayCommitHere() const {
+  return writer_idle_ && queue_.empty() && !caller_committing_ &&
+         last_commit_us_.load() <= kCallerMaxCommit.count();
+}
+
+void SqliteStore::CommitHere(std::deque<Op>& batch) {
+  std::vector<Status> results = CommitBatch(batch);
+  bool wake;
+  {
+    std::lock_guard lock(queue_mu_);
+    caller_committing_ = false;
+    wake = !queue_.empty() || stopping_;
+  }
+  if (wake) queue_cv_.notify_one();
+  Complete(batch, results);  // after giving the connection back: a completion may write
+}
+
 void SqliteStore::CommitQueued() {
   std::deque<Op> batch;
   bool wake = false;
   {
     std::lock_guard lock(queue_mu_);
     if (held_.empty()) return;
-    const bool fast = last_commit_us_.load() <= kCallerMaxCommit.count();
-    if (writer_idle_ && queue_.empty() && !caller_committing_ && fast) {
+    if (MayCommitHere()) {
       caller_committing_ = true;  // the writer thread stays in its wait until we are done
       batch.swap(held_);
     } else {
@@ -183,20 +199,29 @@ void SqliteStore::CommitQueued() {
     if (wake) queue_cv_.notify_one();
     return;
   }
-  std::vector<Status> results = CommitBatch(batch);
-  {
-    std::lock_guard lock(queue_mu_);
-    caller_committing_ = false;
-    wake = !queue_.empty() || stopping_;
-  }
-  if (wake) queue_cv_.notify_one();
-  Complete(batch, results);  // after giving the connection back: a completion may write
+  CommitHere(batch);
 }
 
 Status SqliteStore::WriteAndWait(bool durable, bool savepoint,
                                  std::function<Status(Writer&)> apply) {
   if (std::this_thread::get_id() == thread_.get_id()) {
     return Status::Internal("blocking store call from the store's writer thread");
+  }
+  // An idle writer thread would only be woken to wake us in turn (two context switches
+  // and two futex calls per write): the caller commits itself.
+  {
+    std::unique_lock lock(queue_mu_);
+    // Held inserts wait for their CommitQueued, or ride along with the writer thread.
+    if (held_.empty() && MayCommitHere()) {
+      caller_committing_ = true;
+      lock.unlock();
+      Status result;
+      std::deque<Op> batch;
+      batch.push_back(Op{durable, savepoint, std::move(apply),
+                         [&result](Status s) { result = std::move(s); }});
+      CommitHere(batch);
+      return result;
+    }
   }
   // Shared, so the writer's reference outlives this frame's until set_value returns.
   auto done = std::make_shared<std::promise<Status>>();
@@ -261,6 +286,9 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
   // does): they keep their error and the others run again in a fresh transaction.
   std::vector<bool> dropped(batch.size(), false);
   Status failure;  // of the transaction: every op not dropped gets it
+  // A lone op needs no savepoint: its failure rolls the whole transaction back.
+  const bool lone = batch.size() == 1;
+  bool undo_all = false;
   for (bool again = true; again;) {
     again = false;
     failure = Catch([&] {
@@ -273,7 +301,7 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
     });
     for (size_t i = 0; failure.ok() && i < batch.size(); ++i) {
       if (dropped[i]) continue;
-      const bool savepoint = batch[i].savepoint;
+      const bool savepoint = batch[i].savepoint && !lone;
       results[i] = Catch([&] {
         if (savepoint) w.Exec(w.savepoint);
         return batch[i].apply(w);
@@ -283,15 +311,18 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
         dropped[i] = again = true;
         break;
       }
-      // Otherwise an op's failure undoes only its own changes.
-      if (!savepoint) continue;
+      // Otherwise an op's failure undoes only its own changes (a lone op's: the transaction).
+      if (!savepoint) {
+        undo_all = lone && batch[i].savepoint && !results[i].ok();
+        continue;
+      }
       failure = Catch([&] {
         if (!results[i].ok()) w.Exec(w.rollback_to);
         w.Exec(w.release);
         return Status::Ok();
       });
     }
-    if (!again && failure.ok()) {
+    if (!again && failure.ok() && !undo_all) {
       failure = Catch([&] {
         w.Exec(w.commit);
         return Status::Ok();
@@ -299,7 +330,7 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
     }
   }
   if (!sqlite3_get_autocommit(handle)) w.db.tryExec("ROLLBACK");
-  if (failure.ok()) {
+  if (failure.ok() && !undo_all) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     if (durable) synced_commits_.fetch_add(1, std::memory_order_relaxed);
     ops_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);

@@ -128,7 +128,8 @@ class SqliteStore : public Store {
               std::unique_ptr<Reader> reader);
 
   void Enqueue(Op op, CommitBy by = CommitBy::kWriter);
-  // Enqueues an op and waits for its completion.
+  // Runs an op and waits for its completion: on the calling thread when MayCommitHere,
+  // else on the writer thread.
   Status WriteAndWait(bool durable, bool savepoint, std::function<Status(Writer&)> apply);
   void WriterLoop();
   // Before a batch: waits up to `most` while more ops arrive (see the definition).
@@ -138,9 +139,16 @@ class SqliteStore : public Store {
   static constexpr std::chrono::microseconds kLingerMinCommit{1000};
   static constexpr std::chrono::microseconds kLingerIdle{50};
   static constexpr std::chrono::microseconds kLingerMax{1000};
-  // CommitQueued leaves its inserts to the writer thread after a commit this slow (a slow
-  // or stalled disk), so that its caller (torqued's io thread) stays responsive.
+  // Callers leave their ops to the writer thread after a commit this slow (a slow or
+  // stalled disk), so that CommitQueued's caller (torqued's io thread) stays responsive
+  // and concurrent writers share one commit.
   static constexpr std::chrono::microseconds kCallerMaxCommit{2000};
+  // Under queue_mu_: whether the calling thread may take the write connection now (the
+  // writer thread waits with nothing queued, no other caller has it, commits are fast).
+  bool MayCommitHere() const;
+  // Commits `batch` on the calling thread, which set caller_committing_, gives the
+  // connection back and completes the ops.
+  void CommitHere(std::deque<Op>& batch);
   // Runs the ops of `batch` in one transaction; returns each op's status.
   std::vector<Status> CommitBatch(std::deque<Op>& batch);
   // Runs each op's completion with its status.
@@ -160,7 +168,7 @@ class SqliteStore : public Store {
   bool stopping_ = false;  // guarded by queue_mu_
   bool writer_idle_ = false;  // guarded by queue_mu_: the writer waits for work
   std::deque<Op> held_;       // guarded by queue_mu_: CommitBy::kCaller inserts
-  bool caller_committing_ = false;  // guarded by queue_mu_: CommitQueued has the connection
+  bool caller_committing_ = false;  // guarded by queue_mu_: a caller has the connection
   std::atomic<int64_t> last_commit_us_{0};  // how long the last commit took
 
   std::atomic<int64_t> commits_{0};
