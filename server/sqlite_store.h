@@ -37,9 +37,10 @@ struct QueryPlan {
   std::string plan;
 };
 
-// The persistent queue on SQLite. One writer thread owns the write connection and
-// commits every pending write operation in one transaction (group commit); reads
-// use a second connection. Thread-safe; see Store for the method contracts.
+// The persistent queue on SQLite. One write connection: a writer thread commits every
+// pending write operation in one transaction (group commit); a caller finding that thread
+// idle, nothing queued and commits fast commits its own write on its own thread instead.
+// Reads use a second connection. Thread-safe; see Store for the method contracts.
 class SqliteStore : public Store {
  public:
   // Process-wide SQLite settings; call before any other SQLite use (false if too late).
