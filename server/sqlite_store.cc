@@ -288,7 +288,6 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
   Status failure;  // of the transaction: every op not dropped gets it
   // A lone op needs no savepoint: its failure rolls the whole transaction back.
   const bool lone = batch.size() == 1;
-  bool undo_all = false;
   for (bool again = true; again;) {
     again = false;
     failure = Catch([&] {
@@ -313,7 +312,7 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
       }
       // Otherwise an op's failure undoes only its own changes (a lone op's: the transaction).
       if (!savepoint) {
-        undo_all = lone && batch[i].savepoint && !results[i].ok();
+        if (lone && batch[i].savepoint && !results[i].ok()) failure = results[i];
         continue;
       }
       failure = Catch([&] {
@@ -322,7 +321,7 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
         return Status::Ok();
       });
     }
-    if (!again && failure.ok() && !undo_all) {
+    if (!again && failure.ok()) {
       failure = Catch([&] {
         w.Exec(w.commit);
         return Status::Ok();
@@ -330,7 +329,7 @@ std::vector<Status> SqliteStore::CommitBatch(std::deque<Op>& batch) {
     }
   }
   if (!sqlite3_get_autocommit(handle)) w.db.tryExec("ROLLBACK");
-  if (failure.ok() && !undo_all) {
+  if (failure.ok()) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     if (durable) synced_commits_.fetch_add(1, std::memory_order_relaxed);
     ops_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
